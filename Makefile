@@ -1,0 +1,53 @@
+# Two commands matter: `make run` (the product on 127.0.0.1) and `make test` (every check CI runs).
+# Both build their own environments from the project's files.
+
+# The Lambda runtime is python3.13: prefer it (pyenv's, or one on PATH), fall back to python3 (3.11+).
+PYTHON_RUNTIME ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null) $(shell command -v python3))
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test lint typecheck validate build pytest bench clean
+
+run: $(VENV)/.installed
+	$(PY) -m localrun
+
+test: lint typecheck validate build pytest
+
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON_RUNTIME) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $@
+
+# aws-sam-cli pins boto3 exactly, so it lives in its own environment.
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PYTHON_RUNTIME) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy layers/shared/tiktok_channel functions sandboxes localrun tests
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+# `sam build` looks for the runtime's python3.13 on PATH.
+build: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON_RUNTIME)):$$PATH" $(SAM) build
+
+pytest: $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

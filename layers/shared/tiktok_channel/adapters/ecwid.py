@@ -1,0 +1,160 @@
+"""Ecwid's OAuth and REST API (v3) over httpx, with Ecwid's errors turned into typed exceptions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from tiktok_channel.adapters.http import RetryPolicy, TransientError, call_with_retries
+from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
+
+# Ecwid's own Java client waits 10 s when a 429 has no Retry-After, and never more than 60 s.
+_DEFAULT_RETRY_AFTER = 10.0
+_MAX_RETRY_AFTER = 60.0
+
+
+class EcwidError(Exception):
+    """Ecwid answered with an error. The message never carries a token."""
+
+    def __init__(self, message: str, *, status: int | None = None, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+class EcwidOAuthRejected(EcwidError):
+    """The install code was refused (expired, used, or not this app's)."""
+
+
+class EcwidAccessLost(EcwidError):
+    """403 (INVALID_API_TOKEN, INSUFFICIENT_APP_SCOPE) or 402: the store's token no longer works here."""
+
+
+class EcwidNotFound(EcwidError):
+    """404, e.g. PRODUCT_NOT_FOUND."""
+
+
+class EcwidUnavailable(EcwidError, TransientError):
+    """Ecwid is rate limiting, failing or unreachable: try again later."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class EcwidClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        api_url: str,
+        oauth_url: str,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._http = http
+        self._api_url = api_url.rstrip("/")
+        self._oauth_url = oauth_url.rstrip("/")
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep or time.sleep
+
+    def exchange_code(
+        self, *, store_id: int, code: str, client_id: str, client_secret: str, redirect_uri: str
+    ) -> EcwidToken:
+        """POST the install code as a form (the GET form was switched off in March 2025)."""
+        form = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "grant_type": "authorization_code",
+        }
+
+        def exchange() -> httpx.Response:
+            # Not retried on timeouts: a code is single-use and a second exchange disables the first token.
+            try:
+                return self._http.post(f"{self._oauth_url}/token/{store_id}", data=form)
+            except httpx.ConnectError as error:
+                raise EcwidUnavailable(f"could not reach Ecwid's token endpoint: {type(error).__name__}") from None
+            except httpx.TransportError as error:
+                raise EcwidError(f"Ecwid's token endpoint did not answer: {type(error).__name__}") from None
+
+        response = call_with_retries(exchange, self._retry_policy, sleep=self._sleep)
+        if response.status_code in (400, 401, 403):
+            raise EcwidOAuthRejected(
+                f"Ecwid refused the install code ({_describe(response)})", status=response.status_code
+            )
+        self._raise_for_status(response)
+        try:
+            return EcwidToken.model_validate(response.json())
+        except (ValidationError, ValueError):
+            raise EcwidError("Ecwid's token answer had an unexpected shape", status=response.status_code) from None
+
+    def get_profile(self, store_id: int, token: str) -> StoreProfile:
+        data = self._get_json(store_id, "/profile", token)
+        try:
+            return StoreProfile.model_validate(data)
+        except ValidationError:
+            raise EcwidError("Ecwid's store profile had an unexpected shape") from None
+
+    def _get_json(self, store_id: int, path: str, token: str, params: dict[str, Any] | None = None) -> Any:
+        url = f"{self._api_url}/{store_id}{path}"
+
+        def get() -> Any:
+            try:
+                response = self._http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+            except httpx.TransportError as error:  # a GET is safe to repeat
+                raise EcwidUnavailable(f"Ecwid did not answer {path}: {type(error).__name__}") from None
+            self._raise_for_status(response)
+            try:
+                return response.json()
+            except ValueError:
+                raise EcwidUnavailable(f"Ecwid answered {path} with something that is not JSON") from None
+
+        return call_with_retries(get, self._retry_policy, sleep=self._sleep)
+
+    @staticmethod
+    def _raise_for_status(response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        error_code = _error_code(response)
+        if status == 429:
+            raise EcwidUnavailable("Ecwid rate limit reached", status=status, retry_after=_retry_after(response))
+        if status >= 500:
+            raise EcwidUnavailable(f"Ecwid failed with HTTP {status}", status=status)
+        if status in (402, 403):
+            raise EcwidAccessLost(f"Ecwid refused access ({_describe(response)})", status=status, error_code=error_code)
+        if status == 404:
+            raise EcwidNotFound(
+                f"Ecwid has no such entity ({_describe(response)})", status=status, error_code=error_code
+            )
+        raise EcwidError(f"Ecwid rejected the request ({_describe(response)})", status=status, error_code=error_code)
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict):
+        code = body.get("errorCode") or body.get("error")
+        return str(code) if code else None
+    return None
+
+
+def _describe(response: httpx.Response) -> str:
+    code = _error_code(response)
+    return f"HTTP {response.status_code}" + (f" {code}" if code else "")
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        seconds = float(response.headers.get("Retry-After", _DEFAULT_RETRY_AFTER))
+    except ValueError:
+        seconds = _DEFAULT_RETRY_AFTER
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)

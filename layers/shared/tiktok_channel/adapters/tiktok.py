@@ -1,0 +1,194 @@
+"""TikTok's Business API (v1.3) over httpx: the envelope checked on every answer, codes turned into exceptions.
+
+TikTok answers HTTP 200 for its own errors, so success is `code == 0`, never the status alone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ValidationError
+
+from tiktok_channel.adapters.http import RetryPolicy, TransientError, call_with_retries
+from tiktok_channel.models.tiktok import (
+    AccessTokenData,
+    BusinessCenterList,
+    BusinessProfile,
+    CatalogList,
+    CreatedCatalog,
+    CreatedPixel,
+    Envelope,
+    NoData,
+    PixelList,
+)
+
+logger = Logger(child=True)
+
+M = TypeVar("M", bound=BaseModel)
+
+_API = "/open_api/v1.3"
+RATE_LIMITED = 40100
+TOKEN_REVOKED = 40105
+AUTH_CODE_INVALID = 40110
+_TRANSIENT_CODES = frozenset({50000, 51001})
+
+
+class TikTokError(Exception):
+    """TikTok answered with an error code. The message never carries a token or secret."""
+
+    def __init__(self, message: str, *, code: int | None = None, request_id: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.request_id = request_id
+
+
+class TikTokTokenRevoked(TikTokError):
+    """40105: the access token is wrong or revoked; the merchant must reconnect."""
+
+
+class TikTokAuthCodeInvalid(TikTokError):
+    """40110: the authorization code is invalid, expired or already used."""
+
+
+class TikTokRequestRejected(TikTokError):
+    """40000/40001/40002 and other codes that another try will not fix."""
+
+
+class TikTokUnavailable(TikTokError, TransientError):
+    """Rate limited (40100), failing (5xx, 50000, 51001) or unreachable: worth another try later."""
+
+
+class TikTokOutcomeUnknown(TikTokError):
+    """A request that is not safe to repeat was sent but its answer was lost: it may have taken effect."""
+
+
+class TikTokClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        api_url: str,
+        app_id: str,
+        secret: str,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._http = http
+        self._base = api_url.rstrip("/") + _API
+        self._app_id = app_id
+        self._secret = secret
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep or time.sleep
+
+    # -- OAuth ---------------------------------------------------------------------------------
+    def exchange_auth_code(self, auth_code: str) -> AccessTokenData:
+        # A code is single-use: an answer lost in transit cannot be asked for again.
+        body = {"app_id": self._app_id, "secret": self._secret, "auth_code": auth_code}
+        return self._call("POST", "/oauth2/access_token/", AccessTokenData, json_body=body, repeatable=False)
+
+    def revoke_token(self, access_token: str) -> None:
+        body = {"app_id": self._app_id, "secret": self._secret, "access_token": access_token}
+        self._call("POST", "/oauth2/revoke_token/", NoData, json_body=body, repeatable=True)
+
+    # -- Business profile and Business Centers -------------------------------------------------
+    def get_business_profile(self, token: str, *, business_platform: str, external_business_id: str) -> BusinessProfile:
+        params = {"business_platform": business_platform, "external_business_id": external_business_id, "full_data": 1}
+        return self._call("GET", "/tbp/business_profile/get/", BusinessProfile, token=token, params=params)
+
+    def list_business_centers(self, token: str) -> BusinessCenterList:
+        return self._call("GET", "/bc/get/", BusinessCenterList, token=token, params={"page": 1, "page_size": 50})
+
+    # -- Catalogs and pixels (look before creating: a create is not safe to repeat) -------------
+    def list_catalogs(self, token: str, bc_id: str, page: int = 1) -> CatalogList:
+        # catalog/get is in TikTok's API reference, not yet in tiktok-api.md.
+        params = {"bc_id": bc_id, "page": page, "page_size": 100}
+        return self._call("GET", "/catalog/get/", CatalogList, token=token, params=params)
+
+    def create_catalog(self, token: str, *, bc_id: str, name: str, region_code: str, currency: str) -> CreatedCatalog:
+        body = {
+            "bc_id": bc_id,
+            "name": name,
+            "catalog_type": "ECOM",
+            "catalog_conf": {"region_code": region_code, "currency": currency},
+        }
+        return self._call("POST", "/catalog/create/", CreatedCatalog, token=token, json_body=body, repeatable=False)
+
+    def list_pixels(self, token: str, advertiser_id: str, page: int = 1) -> PixelList:
+        # pixel/list is in TikTok's API reference, not yet in tiktok-api.md.
+        params = {"advertiser_id": advertiser_id, "page": page, "page_size": 20}
+        return self._call("GET", "/pixel/list/", PixelList, token=token, params=params)
+
+    def create_pixel(self, token: str, *, advertiser_id: str, name: str) -> CreatedPixel:
+        body = {"advertiser_id": advertiser_id, "pixel_name": name}
+        return self._call("POST", "/pixel/create/", CreatedPixel, token=token, json_body=body, repeatable=False)
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        token: str | None = None,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        repeatable: bool = True,
+    ) -> M:
+        headers = {"Access-Token": token} if token else {}
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+        content = json.dumps(json_body).encode() if json_body is not None else None
+
+        def once() -> M:
+            try:
+                response = self._http.request(
+                    method, self._base + path, params=params, content=content, headers=headers
+                )
+            except httpx.ConnectError as error:  # never sent: always safe to try again
+                raise TikTokUnavailable(f"could not reach TikTok {path}: {type(error).__name__}") from None
+            except httpx.TransportError as error:
+                message = f"TikTok {path} did not answer: {type(error).__name__}"
+                if repeatable:
+                    raise TikTokUnavailable(message) from None
+                raise TikTokOutcomeUnknown(message) from None
+            return self._parse(path, response, model)
+
+        return call_with_retries(once, self._retry_policy, sleep=self._sleep)
+
+    @staticmethod
+    def _parse(path: str, response: httpx.Response, model: type[M]) -> M:
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TikTokUnavailable(f"TikTok {path} failed with HTTP {response.status_code}")
+        try:
+            envelope = Envelope.model_validate_json(response.content)
+        except ValidationError:
+            raise TikTokUnavailable(
+                f"TikTok {path} answered HTTP {response.status_code} without its JSON envelope"
+            ) from None
+        if envelope.code != 0:
+            _raise_for_code(path, envelope)
+        try:
+            return model.model_validate(envelope.data or {})
+        except ValidationError as error:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+            raise TikTokError(
+                f"TikTok {path} answered an unexpected shape ({fields})", request_id=envelope.request_id
+            ) from None
+
+
+def _raise_for_code(path: str, envelope: Envelope) -> None:
+    code, request_id = envelope.code, envelope.request_id
+    logger.warning("TikTok call failed", extra={"path": path, "code": code, "request_id": request_id})
+    message = f"TikTok {path} answered code {code}: {envelope.message[:200]}"
+    if code == RATE_LIMITED or code in _TRANSIENT_CODES:
+        raise TikTokUnavailable(message, code=code, request_id=request_id)
+    if code == TOKEN_REVOKED:
+        raise TikTokTokenRevoked(message, code=code, request_id=request_id)
+    if code == AUTH_CODE_INVALID:
+        raise TikTokAuthCodeInvalid(message, code=code, request_id=request_id)
+    raise TikTokRequestRejected(message, code=code, request_id=request_id)

@@ -1,0 +1,101 @@
+"""The store as this app keeps it: Ecwid install, TikTok connection, sync and review summaries."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+StoreStatus = Literal["installed", "connected", "reconnect_needed", "ecwid_access_lost", "disconnected"]
+StatePurpose = Literal["connect", "storefront"]
+StateStatus = Literal["issued", "consumed", "completed", "failed"]
+
+_MODEL = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+
+class TikTokConnection(BaseModel):
+    """What the TikTok connect produced. `access_token` is KMS ciphertext, never plaintext."""
+
+    model_config = _MODEL
+
+    access_token: bytes
+    advertiser_ids: list[str] = []
+    bc_id: str | None = None
+    adv_id: str | None = None
+    catalog_id: str | None = None
+    pixel_code: str | None = None
+    catalog_currency: str | None = None
+    catalog_region: str | None = None
+    via_business_profile: bool = False
+    connected_at: str | None = None
+
+    @property
+    def business_center_url(self) -> str | None:
+        if not self.bc_id:
+            return None
+        return f"https://business.tiktok.com/manage/overview?org_id={self.bc_id}"
+
+
+class PendingConnection(TikTokConnection):
+    """A connect in progress: kept apart from the live connection until every step has succeeded."""
+
+    nonce: str
+
+
+class SyncState(BaseModel):
+    model_config = _MODEL
+
+    state: Literal["idle", "queued", "running"] = "idle"
+    job_id: str | None = None
+    done: int = 0
+    total: int = 0
+    last_finished_at: str | None = None
+    last_result: str | None = None
+    next_at: str | None = None
+
+
+class ProductCounts(BaseModel):
+    model_config = _MODEL
+
+    listed: int = 0
+    pending: int = 0
+    rejected: int = 0
+    held_back: int = 0
+
+
+class Store(BaseModel):
+    model_config = _MODEL
+
+    store_id: int
+    status: StoreStatus = "installed"
+    epoch: int = 0
+    country: str = ""
+    currency: str = ""
+    store_name: str = ""
+    store_url: str = ""
+    email: str = ""
+    ecwid_token: bytes | None = None  # KMS ciphertext
+    ecwid_scope: str = ""
+    phone: bytes | None = None  # KMS ciphertext; personal data
+    tiktok: TikTokConnection | None = None
+    pending_connection: PendingConnection | None = None
+    connection_nonce: str | None = None
+    sync: SyncState = SyncState()
+    products: ProductCounts = ProductCounts()
+    storefront_state: str = "not_applied"
+    installed_at: str | None = None
+    updated_at: str | None = None
+    version: int = 0
+
+
+class OAuthState(BaseModel):
+    """The server-side half of a signed OAuth `state`: makes it single-use and bound to one store."""
+
+    model_config = _MODEL
+
+    store_id: int
+    nonce: str
+    purpose: StatePurpose
+    status: StateStatus = "issued"
+    expires_at: int
+    auth_code_hash: str | None = None

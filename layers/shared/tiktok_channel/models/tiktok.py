@@ -1,0 +1,108 @@
+"""TikTok Business API payloads (the `data` part of its envelope), as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _TikTokModel(BaseModel):
+    # TikTok ids are digit strings that sometimes arrive as JSON numbers.
+    model_config = ConfigDict(
+        extra="ignore", coerce_numbers_to_str=True, hide_input_in_errors=True, populate_by_name=True
+    )
+
+
+class NoData(_TikTokModel):
+    """For calls whose answer carries nothing this app reads."""
+
+
+class Envelope(_TikTokModel):
+    code: int
+    message: str = ""
+    request_id: str = ""
+    data: Any = None
+
+
+class AccessTokenData(_TikTokModel):
+    access_token: SecretStr = Field(min_length=1)
+    advertiser_ids: list[str] = []
+    scope: list[Any] = []
+
+
+class BusinessProfile(_TikTokModel):
+    """`tbp/business_profile/get`; every field is absent when the hosted setup made no profile."""
+
+    bc_id: str | None = None
+    adv_id: str | None = None
+    pixel_code: str | None = None
+    catalog_id: str | None = None
+    store_name: str | None = None
+    status: int | None = None
+
+    @property
+    def exists(self) -> bool:
+        return any((self.bc_id, self.adv_id, self.catalog_id, self.pixel_code))
+
+
+class PageInfo(_TikTokModel):
+    page: int = 1
+    page_size: int = 0
+    total_number: int = 0
+    total_page: int = 0
+
+
+class _BcInfo(_TikTokModel):
+    bc_id: str
+    name: str = ""
+
+
+class _BusinessCenterItem(_TikTokModel):
+    bc_info: _BcInfo
+
+
+class BusinessCenterList(_TikTokModel):
+    """`bc/get` (shape unconfirmed in tiktok-api.md: `data.list[].bc_info.bc_id`)."""
+
+    items: list[_BusinessCenterItem] = Field(default=[], alias="list")
+
+    @property
+    def bc_ids(self) -> list[str]:
+        return [item.bc_info.bc_id for item in self.items]
+
+
+class CatalogConf(_TikTokModel):
+    region_code: str | None = None
+    currency: str | None = None
+
+
+class CatalogSummary(_TikTokModel):
+    catalog_id: str
+    catalog_name: str = ""
+    catalog_conf: CatalogConf = CatalogConf()
+
+
+class CatalogList(_TikTokModel):
+    items: list[CatalogSummary] = Field(default=[], alias="list")
+    page_info: PageInfo = PageInfo()
+
+
+class CreatedCatalog(_TikTokModel):
+    catalog_id: str
+
+
+class PixelSummary(_TikTokModel):
+    pixel_code: str
+    pixel_id: str | None = None
+    pixel_name: str = ""
+
+
+class PixelList(_TikTokModel):
+    pixels: list[PixelSummary] = []
+    page_info: PageInfo = PageInfo()
+
+
+class CreatedPixel(_TikTokModel):
+    pixel_code: str
+    pixel_id: str | None = None

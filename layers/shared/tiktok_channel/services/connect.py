@@ -1,0 +1,391 @@
+"""Journey 2: connect a store to TikTok For Business, from the Connect button to the first sync.
+
+The callback is resumable: the TikTok token is stored first, each setup step is remembered as soon as
+it succeeds, and catalogs and pixels are looked for before they are created. A callback retried after
+a timeout (same state, same auth_code) therefore continues where the first stopped and never creates
+twice; once the connection is complete the state is spent and a replay is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets as random_tokens
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from tiktok_channel.adapters.store_repository import ConcurrentUpdate
+from tiktok_channel.adapters.tiktok import (
+    TikTokAuthCodeInvalid,
+    TikTokClient,
+    TikTokError,
+    TikTokOutcomeUnknown,
+    TikTokTokenRevoked,
+)
+from tiktok_channel.eligibility import eligibility
+from tiktok_channel.errors import AppError, BadRequest, Conflict, NotEligible, NotFound, UpstreamUnavailable
+from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.store import OAuthState, PendingConnection, Store, SyncState, TikTokConnection
+from tiktok_channel.runtime import Services
+from tiktok_channel.security import (
+    ExpiredToken,
+    InvalidToken,
+    constant_time_equals,
+    hash_code,
+    issue_state,
+    verify_state,
+)
+from tiktok_channel.settings import AppSecrets
+
+logger = Logger(child=True)
+metrics = Metrics()
+
+TIKTOK_CALLBACK_PATH = "/oauth/tiktok/callback"
+EXTERNAL_DATA_VERSION = "1.0"
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164: a country code and at most 15 digits
+_PHONE_SEPARATORS = re.compile(r"[\s().\-]")
+_JOB_NAMESPACE = uuid.UUID("5b0a1c8e-2f4e-4a57-9d0b-6f1d2c3e4a5b")
+_AGAIN = "Go back to the TikTok page in your Ecwid admin and press Connect TikTok Account again."
+
+T = TypeVar("T")
+
+
+# -- the Connect button ------------------------------------------------------------------------
+def normalize_phone(raw: str) -> str:
+    phone = _PHONE_SEPARATORS.sub("", raw.strip())
+    if phone.startswith("00"):
+        phone = "+" + phone[2:]
+    if not _PHONE.match(phone):
+        raise BadRequest(
+            "Enter your mobile phone number in international format: + and the country code, then the number, "
+            "for example +14155550123.",
+            code="invalid_phone",
+        )
+    return phone
+
+
+def start_connect(services: Services, store_id: int, phone: str, base_url: str) -> str:
+    """Check the store may connect and answer the TikTok authorize URL to send the merchant to."""
+    normalized_phone = normalize_phone(phone)
+    store = services.stores.get(store_id)
+    if store is None:
+        raise NotFound(
+            "This store has not installed the app. Install it from the Ecwid App Market.", code="store_not_found"
+        )
+    if store.status == "connected":
+        raise Conflict(
+            "This store is already connected to TikTok. Disconnect it first to connect another account.",
+            code="already_connected",
+        )
+    if store.status == "ecwid_access_lost":
+        raise Conflict(
+            "The app lost access to your Ecwid store. Reinstall it from the Ecwid App Market, then connect TikTok.",
+            code="ecwid_access_lost",
+        )
+    allowed = eligibility(store.country, store.currency)
+    if not allowed.catalog_allowed:
+        raise NotEligible(allowed.reason or "Your store cannot connect to TikTok.")
+
+    secrets = services.secrets()
+    now = services.clock()
+    nonce = random_tokens.token_urlsafe(18)
+    state, expires_at = issue_state(secrets.session_key, store_id=store_id, nonce=nonce, purpose="connect", now=now)
+    services.stores.issue_state(
+        OAuthState(store_id=store_id, nonce=nonce, purpose="connect", expires_at=expires_at),
+        phone=services.cipher.encrypt(normalized_phone, store_id=store_id, field="phone"),
+        now=_iso(now),
+    )
+    redirect_uri = base_url + TIKTOK_CALLBACK_PATH
+    query = {
+        "app_id": secrets.tiktok_app_id,
+        "state": state,
+        "redirect_uri": redirect_uri,
+        "external_data": external_data(services, store, secrets, normalized_phone, redirect_uri, now),
+    }
+    logger.info("TikTok connect started", extra={"store_id": store_id})
+    return f"{services.settings.tiktok_auth_url}?{urlencode(query)}"
+
+
+def external_data(
+    services: Services, store: Store, secrets: AppSecrets, phone: str, redirect_uri: str, now: float
+) -> str:
+    """What TikTok's hosted setup needs to know about the store, as TikTok's own commerce plugins send it."""
+    platform = services.settings.tiktok_business_platform
+    timestamp = str(int(now * 1000))
+    data: dict[str, str] = {
+        "external_business_id": str(store.store_id),
+        "business_platform": platform,
+        "locale": "en",
+        "version": EXTERNAL_DATA_VERSION,
+        "timestamp": timestamp,
+        "country_region": store.country,
+        "currency": store.currency,
+        "store_name": store.store_name,
+        "website_url": store.store_url,
+        "domain": urlsplit(store.store_url).hostname or "",
+        "email": store.email,
+        "phone_number": phone,  # key name unconfirmed (tiktok-api.md)
+        "app_id": secrets.tiktok_app_id,
+        "redirect_uri": redirect_uri,
+    }
+    if secrets.tiktok_external_data_key:
+        signed = (
+            f"version={EXTERNAL_DATA_VERSION}&timestamp={timestamp}&locale=en"
+            f"&business_platform={platform}&external_business_id={store.store_id}"
+        )
+        data["hmac"] = hmac.new(secrets.tiktok_external_data_key.encode(), signed.encode(), hashlib.sha256).hexdigest()
+    return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+# -- the TikTok callback -----------------------------------------------------------------------
+def finish_connect(services: Services, *, auth_code: str | None, state: str | None) -> str:
+    """Complete the connection TikTok authorized; answer where to send the merchant."""
+    if not auth_code or not state:
+        raise BadRequest(f"TikTok did not finish the connection. {_AGAIN}", code="missing_parameter")
+    secrets = services.secrets()
+    now = services.clock()
+    record = _valid_state(services, secrets, state, now)
+    code_hash = hash_code(auth_code)
+
+    if record.status == "issued":
+        _begin(services, record, auth_code, code_hash)
+    elif not (
+        record.status == "consumed" and record.auth_code_hash and constant_time_equals(record.auth_code_hash, code_hash)
+    ):
+        raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used")
+
+    store = services.stores.get(record.store_id)
+    if store is None:
+        raise NotFound(
+            "This store has not installed the app. Install it from the Ecwid App Market.", code="store_not_found"
+        )
+    pending = store.pending_connection
+    if pending is not None and pending.nonce == record.nonce:
+        store = _set_up_and_complete(services, store, pending, now)
+    elif store.connection_nonce != record.nonce:
+        raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used")
+
+    # Reached by the first callback and by one retried after a crash past completion: both are safe
+    # to repeat (the job id is derived from the nonce and SQS drops a duplicate within five minutes).
+    job_id = _job_id(record.nonce)
+    services.queue.send(
+        QueueMessage(kind="sync", store_id=store.store_id, epoch=store.epoch, job_id=job_id, mode="replace", part=0)
+    )
+    services.stores.set_state_status(record.store_id, record.nonce, "completed")
+    metrics.add_metric(name="TikTokConnected", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "TikTok connected",
+        extra={
+            "store_id": store.store_id,
+            "epoch": store.epoch,
+            "job_id": job_id,
+            "via_business_profile": bool(store.tiktok and store.tiktok.via_business_profile),
+        },
+    )
+    return services.settings.app_page_url(store.store_id)
+
+
+def _valid_state(services: Services, secrets: AppSecrets, state: str, now: float) -> OAuthState:
+    try:
+        claims = verify_state(secrets.session_key, state, purpose="connect", now=now)
+    except ExpiredToken:
+        raise BadRequest(
+            f"This TikTok connection took longer than 10 minutes and expired. {_AGAIN}", code="state_expired"
+        ) from None
+    except InvalidToken:
+        raise BadRequest(f"This TikTok connection link is not valid. {_AGAIN}", code="invalid_state") from None
+    record = services.stores.get_state(claims.store_id, claims.nonce)
+    if record is None or record.purpose != "connect":
+        raise BadRequest(f"This TikTok connection link is not valid. {_AGAIN}", code="invalid_state")
+    if record.status == "issued" and now >= record.expires_at:
+        raise BadRequest(
+            f"This TikTok connection took longer than 10 minutes and expired. {_AGAIN}", code="state_expired"
+        )
+    return record
+
+
+def _begin(services: Services, record: OAuthState, auth_code: str, code_hash: str) -> None:
+    """Exchange the auth code and store the encrypted token before anything else."""
+    tiktok = services.tiktok()
+    try:
+        granted = tiktok.exchange_auth_code(auth_code)
+    except TikTokAuthCodeInvalid:
+        raise BadRequest(
+            f"TikTok says this authorization is invalid or expired. {_AGAIN}", code="tiktok_auth_code_invalid"
+        ) from None
+    except TikTokTokenRevoked:
+        raise BadRequest(f"TikTok refused this app's access. {_AGAIN}", code="tiktok_access_revoked") from None
+    except TikTokError as failure:
+        raise _tiktok_unavailable(failure, resumable=False) from None
+    pending = PendingConnection(
+        nonce=record.nonce,
+        access_token=services.cipher.encrypt(
+            granted.access_token.get_secret_value(), store_id=record.store_id, field="tiktok_token"
+        ),
+        advertiser_ids=granted.advertiser_ids,
+    )
+    try:
+        services.stores.begin_connection(record, auth_code_hash=code_hash, pending=pending)
+    except ConcurrentUpdate:
+        raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used") from None
+
+
+def _set_up_and_complete(services: Services, store: Store, pending: PendingConnection, now: float) -> Store:
+    token = services.cipher.decrypt(pending.access_token, store_id=store.store_id, field="tiktok_token")
+    tiktok = services.tiktok()
+    try:
+        pending = _set_up(services, tiktok, token, store, pending)
+    except TikTokTokenRevoked:
+        services.stores.abandon_connection(store.store_id, pending.nonce)
+        raise BadRequest(
+            f"TikTok withdrew this app's access while connecting. {_AGAIN}", code="tiktok_access_revoked"
+        ) from None
+    except TikTokError as failure:
+        raise _tiktok_unavailable(failure, resumable=True) from None
+
+    connection = TikTokConnection.model_validate(
+        {
+            **pending.model_dump(exclude={"nonce"}),
+            "catalog_currency": store.currency,
+            "catalog_region": store.country,
+            "connected_at": _iso(now),
+        }
+    )
+    sync = SyncState(state="queued", job_id=_job_id(pending.nonce))
+    try:
+        return services.stores.complete_connection(store.store_id, pending.nonce, connection, sync, _iso(now))
+    except ConcurrentUpdate:
+        raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used") from None
+
+
+def _set_up(
+    services: Services, tiktok: TikTokClient, token: str, store: Store, pending: PendingConnection
+) -> PendingConnection:
+    """Fill in Business Center, ad account, catalog and pixel, remembering each as soon as it is known."""
+    store_id = store.store_id
+
+    def remember(**fields: object) -> PendingConnection:
+        services.stores.update_pending(store_id, pending.nonce, **fields)
+        return pending.model_copy(update=fields)
+
+    if not pending.via_business_profile and not pending.catalog_id:
+        profile = tiktok.get_business_profile(
+            token, business_platform=services.settings.tiktok_business_platform, external_business_id=str(store_id)
+        )
+        if profile.exists:
+            found = {
+                k: v
+                for k, v in profile.model_dump(include={"bc_id", "adv_id", "catalog_id", "pixel_code"}).items()
+                if v
+            }
+            pending = remember(via_business_profile=True, **found)
+    if not pending.bc_id:
+        bc_ids = tiktok.list_business_centers(token).bc_ids
+        if not bc_ids:
+            raise _setup_incomplete("a Business Center")
+        pending = remember(bc_id=bc_ids[0])
+    if not pending.adv_id:
+        if not pending.advertiser_ids:
+            raise _setup_incomplete("an ad account")
+        pending = remember(adv_id=pending.advertiser_ids[0])
+    if not pending.catalog_id:
+        pending = remember(catalog_id=_find_or_create_catalog(tiktok, token, store, pending.bc_id or ""))
+    if not pending.pixel_code:
+        pending = remember(pixel_code=_find_or_create_pixel(tiktok, token, store_id, pending.adv_id or ""))
+    return pending
+
+
+def _find_or_create_catalog(tiktok: TikTokClient, token: str, store: Store, bc_id: str) -> str:
+    # The name carries the store id and currency, which is how a retried callback finds what an
+    # earlier attempt created; a catalog's currency never changes, so another currency needs another one.
+    marker = f"(Ecwid {store.store_id}, {store.currency})"
+    name = f"{(store.store_name or 'Ecwid store')[:100]} {marker}"
+
+    def look() -> str | None:
+        page = 1
+        while True:
+            listing = tiktok.list_catalogs(token, bc_id, page=page)
+            for catalog in listing.items:
+                if catalog.catalog_name.endswith(marker) and catalog.catalog_conf.currency in (None, store.currency):
+                    return catalog.catalog_id
+            if page >= listing.page_info.total_page:
+                return None
+            page += 1
+
+    def create() -> str:
+        return tiktok.create_catalog(
+            token, bc_id=bc_id, name=name, region_code=store.country, currency=store.currency
+        ).catalog_id
+
+    return _look_then_create(look, create)
+
+
+def _find_or_create_pixel(tiktok: TikTokClient, token: str, store_id: int, advertiser_id: str) -> str:
+    name = f"Ecwid {store_id}"
+
+    def look() -> str | None:
+        page = 1
+        while True:
+            listing = tiktok.list_pixels(token, advertiser_id, page=page)
+            for pixel in listing.pixels:
+                if pixel.pixel_name == name:
+                    return pixel.pixel_code
+            if page >= listing.page_info.total_page:
+                return None
+            page += 1
+
+    def create() -> str:
+        return tiktok.create_pixel(token, advertiser_id=advertiser_id, name=name).pixel_code
+
+    return _look_then_create(look, create)
+
+
+def _look_then_create(look: Callable[[], T | None], create: Callable[[], T], attempts: int = 3) -> T:
+    """Create only what a look did not find; after a create whose answer was lost, look again."""
+    for _ in range(attempts):
+        found = look()
+        if found is not None:
+            return found
+        try:
+            return create()
+        except TikTokOutcomeUnknown:
+            continue
+    raise TikTokOutcomeUnknown("TikTok kept losing the answer to a create")
+
+
+def _setup_incomplete(missing: str) -> AppError:
+    return Conflict(
+        f"Your TikTok For Business account has no {missing} yet. Press Connect TikTok Account again "
+        "and finish TikTok's setup (Business Center, ad account, pixel and catalog).",
+        code="tiktok_setup_incomplete",
+    )
+
+
+def _tiktok_unavailable(failure: TikTokError, *, resumable: bool) -> AppError:
+    logger.warning(
+        "TikTok connect step failed",
+        extra={"code": failure.code, "request_id": failure.request_id, "failure": type(failure).__name__},
+    )
+    if resumable:
+        return UpstreamUnavailable(
+            "TikTok is not answering right now. Reload this page in a minute to finish connecting.",
+            code="tiktok_unavailable",
+        )
+    return UpstreamUnavailable(f"TikTok is not answering right now. Wait a minute. {_AGAIN}", code="tiktok_unavailable")
+
+
+def _job_id(nonce: str) -> str:
+    return str(uuid.uuid5(_JOB_NAMESPACE, f"connect:{nonce}"))
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()

@@ -1,0 +1,33 @@
+"""The store status the merchant page reads (design.md, "Store status"): summaries kept on the store item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiktok_channel.eligibility import eligibility
+from tiktok_channel.errors import NotFound
+from tiktok_channel.runtime import Services
+
+
+def store_status(services: Services, store_id: int) -> dict[str, Any]:
+    store = services.stores.get(store_id)
+    if store is None:
+        raise NotFound(
+            "This store has not installed the app. Install it from the Ecwid App Market.", code="store_not_found"
+        )
+    body: dict[str, Any] = {
+        "store_id": store.store_id,
+        "status": store.status,
+        "eligibility": eligibility(store.country, store.currency).as_json(),
+        "products": store.products.model_dump(),
+        "sync": store.sync.model_dump(exclude={"job_id"}),
+        "storefront": {"state": store.storefront_state},
+    }
+    if store.tiktok is not None:
+        body["tiktok"] = {
+            "business_center_url": store.tiktok.business_center_url,
+            "catalog_id": store.tiktok.catalog_id,
+            "catalog_currency": store.tiktok.catalog_currency,
+            "pixel_code": store.tiktok.pixel_code,
+        }
+    return body
