@@ -42,6 +42,9 @@ validate: $(SAM_VENV)/.installed
 # `sam build` looks for the runtime's python3.13 on PATH.
 build: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON_RUNTIME)):$$PATH" $(SAM) build
+	@# The runtime provides boto3; a copy in the layer would shadow it.
+	test ! -e .aws-sam/build/SharedLayer/python/botocore && test ! -e .aws-sam/build/SharedLayer/python/boto3
+	test -f .aws-sam/build/SharedLayer/python/tiktok_channel/__init__.py
 
 pytest: $(VENV)/.installed
 	$(PY) -m pytest
