@@ -7,8 +7,16 @@ from tiktok_channel.eligibility import eligibility
 
 @pytest.mark.parametrize(
     ("country", "currency", "shopping"),
-    [("US", "USD", True), ("US", "GBP", True), ("GB", "EUR", True), ("DE", "EUR", False), ("IL", "USD", False),
-     ("JP", "JPY", False), ("RU", "RUB", False), ("au", "aud", False)],
+    [
+        ("US", "USD", True),
+        ("US", "GBP", True),
+        ("GB", "EUR", True),
+        ("DE", "EUR", False),
+        ("IL", "USD", False),
+        ("JP", "JPY", False),
+        ("RU", "RUB", False),
+        ("au", "aud", False),
+    ],
 )
 def test_listed_country_and_currency_may_connect(country, currency, shopping):
     result = eligibility(country, currency)
@@ -19,8 +27,12 @@ def test_listed_country_and_currency_may_connect(country, currency, shopping):
 
 @pytest.mark.parametrize(
     ("country", "currency", "hint"),
-    [("BR", "BRL", "not available for stores located in BR"), ("IL", "ILS", "Switch your store currency to USD"), ("RU", "USD", "RUB"),
-     ("", "USD", "no country")],
+    [
+        ("BR", "BRL", "not available for stores located in BR"),
+        ("IL", "ILS", "Switch your store currency to USD"),
+        ("RU", "USD", "RUB"),
+        ("", "USD", "no country"),
+    ],
 )
 def test_other_stores_are_told_why(country, currency, hint):
     result = eligibility(country, currency)

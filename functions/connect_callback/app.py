@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from tiktok_channel.api.http import base_url, create_resolver, json_response, parse_body, query, redirect, session_store
 from tiktok_channel.models.api import ConnectRequest
 from tiktok_channel.runtime import services
