@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
+
+from sandboxes.common import FaultRule
 from tests.app_stack import APP_PAGE_URL, TIKTOK_APP_ID, AppStack, decode_external_data
 
 STORE = 1003
@@ -95,3 +98,105 @@ def test_connect_through_the_business_profile_uses_what_tiktok_set_up(stack: App
     assert message["attributes"]["MessageGroupId"] == str(STORE)
     assert item["sync"]["state"] == "queued"
     assert [entry["pk"] for entry in stack.connected_index()] == [f"STORE#{STORE}"]
+
+
+def test_connect_without_a_business_profile_creates_catalog_and_pixel(stack: AppStack):
+    stack.ecwid.add_store(STORE, country="GB", currency="GBP", store_name="Tea House")
+
+    finished = stack.connect(STORE, setup="advertiser_only")
+
+    assert finished.status_code == 302, finished.text
+    item = stack.store_item(STORE)
+    assert item is not None
+    assert item["status"] == "connected"
+    tiktok = item["tiktok"]
+    assert tiktok["via_business_profile"] is False
+    catalog = stack.tiktok.catalogs[tiktok["catalog_id"]]
+    assert (catalog.region_code, catalog.currency, catalog.bc_id) == ("GB", "GBP", tiktok["bc_id"])
+    assert catalog.name.startswith("Tea House")
+    pixel = stack.tiktok.pixels[tiktok["pixel_code"]]
+    assert pixel.advertiser_id == tiktok["adv_id"]
+    assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
+    assert len(stack.tiktok.calls_to("/open_api/v1.3/pixel/create/")) == 1
+    [message] = stack.queued_messages()
+    assert message["body"]["mode"] == "replace"
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_repeated(stack: AppStack):
+    stack.ecwid.add_store(STORE, country="US", currency="USD")
+    # TikTok creates the catalog, then the connection drops before the answer arrives.
+    stack.tiktok.faults.add(
+        FaultRule(kind="applied_timeout", path_prefix="/open_api/v1.3/catalog/create/", count=1, delay_seconds=0.05)
+    )
+
+    finished = stack.connect(STORE, setup="advertiser_only")
+
+    assert finished.status_code == 302, finished.text
+    item = stack.store_item(STORE)
+    assert item is not None
+    assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
+    assert list(stack.tiktok.catalogs) == [item["tiktok"]["catalog_id"]]
+
+
+def test_a_callback_retried_after_tiktok_failed_resumes_without_creating_twice(stack: AppStack):
+    stack.ecwid.add_store(STORE, country="US", currency="USD")
+    assert stack.install(STORE).status_code == 302
+    started = stack.start_connect(STORE, stack.open_session(STORE))
+    callback_url = stack.authorize_on_tiktok(started.json()["authorize_url"], setup="advertiser_only")
+    stack.tiktok.faults.add(FaultRule(kind="http_5xx", path_prefix="/open_api/v1.3/pixel/"))
+
+    failed = stack.callback(callback_url)
+
+    assert failed.status_code == 503
+    assert failed.json()["error"]["code"] == "tiktok_unavailable"
+    assert "Reload this page" in failed.json()["error"]["message"]
+    item = stack.store_item(STORE)
+    assert item is not None
+    assert item["status"] == "installed"
+    assert item["pending_connection"]["catalog_id"] in stack.tiktok.catalogs  # kept for the retry
+    assert not stack.queued_messages()
+
+    stack.tiktok.faults.clear()
+    resumed = stack.callback(callback_url)  # the merchant reloads the page
+
+    assert resumed.status_code == 302, resumed.text
+    item = stack.store_item(STORE)
+    assert item is not None
+    assert item["status"] == "connected"
+    assert "pending_connection" not in item
+    assert len(stack.tiktok.catalogs) == 1
+    assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
+    assert len(stack.tiktok.pixels) == 1
+    assert len(stack.tiktok.calls_to("/open_api/v1.3/oauth2/access_token/")) == 1  # the code is not reused
+    assert len(stack.queued_messages()) == 1
+
+    replayed = stack.callback(callback_url)  # once complete, the state is spent
+
+    assert replayed.status_code == 400
+    assert replayed.json()["error"]["code"] == "state_used"
+    assert stack.store_item(STORE)["epoch"] == 1
+
+
+def test_reconnecting_raises_the_epoch_and_finds_the_same_catalog(stack: AppStack):
+    stack.ecwid.add_store(STORE, country="US", currency="USD")
+    assert stack.connect(STORE, setup="advertiser_only").status_code == 302
+    first = stack.store_item(STORE)
+    assert first is not None
+    # TikTok revoked the token; the page offers Reconnect (the worker sets this status in production).
+    boto3.client("dynamodb").update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": f"STORE#{STORE}"}, "sk": {"S": "STORE"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "reconnect_needed"}},
+    )
+    started = stack.start_connect(STORE, stack.open_session(STORE))
+    again = stack.callback(stack.authorize_on_tiktok(started.json()["authorize_url"], setup="advertiser_only"))
+
+    assert again.status_code == 302, again.text
+    second = stack.store_item(STORE)
+    assert second is not None
+    assert (second["status"], second["epoch"]) == ("connected", 2)
+    assert second["tiktok"]["catalog_id"] == first["tiktok"]["catalog_id"]
+    assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
+    assert [m["body"]["epoch"] for m in stack.queued_messages()] == [1, 2]

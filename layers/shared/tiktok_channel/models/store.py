@@ -76,6 +76,7 @@ class Store(BaseModel):
     email: str = ""
     ecwid_token: bytes | None = None  # KMS ciphertext
     ecwid_scope: str = ""
+    install_code_hash: str | None = None  # recognises a reloaded install callback
     phone: bytes | None = None  # KMS ciphertext; personal data
     tiktok: TikTokConnection | None = None
     pending_connection: PendingConnection | None = None

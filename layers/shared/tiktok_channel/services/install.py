@@ -12,6 +12,7 @@ from tiktok_channel.errors import BadRequest, Conflict, Forbidden, UpstreamUnava
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.store import Store, StoreStatus
 from tiktok_channel.runtime import Services
+from tiktok_channel.security import hash_code
 
 logger = Logger(child=True)
 
@@ -30,6 +31,11 @@ def install_store(
     if not code or not store_id or not store_id.isdigit():
         raise BadRequest(f"This install link is incomplete. {_REINSTALL}", code="missing_parameter")
     store_number = int(store_id)
+    code_hash = hash_code(code)
+    existing = services.stores.get(store_number)
+    if existing is not None and existing.install_code_hash == code_hash:
+        # A reloaded callback: exchanging the code again would make Ecwid disable the token it gave.
+        return services.settings.app_page_url(store_number)
     secrets = services.secrets()
     ecwid = services.ecwid()
     try:
@@ -62,9 +68,10 @@ def install_store(
             "Ecwid answered in a way we did not expect. Wait a minute, then install again.", code="ecwid_unavailable"
         ) from None
 
-    for _ in range(2):  # one re-read if the store item changed underneath
-        existing = services.stores.get(store_number)
-        store = _installed_store(services, existing, token, profile)
+    for attempt in range(2):  # one re-read if the store item changed underneath
+        if attempt:
+            existing = services.stores.get(store_number)
+        store = _installed_store(services, existing, token, profile, code_hash)
         try:
             services.stores.save_installation(store, expected_version=existing.version if existing else None)
             break
@@ -81,7 +88,9 @@ def install_store(
     return services.settings.app_page_url(store_number)
 
 
-def _installed_store(services: Services, existing: Store | None, token: EcwidToken, profile: StoreProfile) -> Store:
+def _installed_store(
+    services: Services, existing: Store | None, token: EcwidToken, profile: StoreProfile, code_hash: str
+) -> Store:
     ciphertext = services.cipher.encrypt(
         token.access_token.get_secret_value(), store_id=token.store_id, field="ecwid_token"
     )
@@ -97,6 +106,7 @@ def _installed_store(services: Services, existing: Store | None, token: EcwidTok
             "email": profile.email,
             "ecwid_token": ciphertext,
             "ecwid_scope": token.scope,
+            "install_code_hash": code_hash,
             "updated_at": now,
         }
     )

@@ -1,0 +1,93 @@
+"""Tokens, secrets, payloads, codes and the phone number never reach the logs, on success or failure."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from sandboxes.common import FaultRule
+from tests.app_stack import ECWID_CLIENT_SECRET, SESSION_KEY, TIKTOK_SECRET, AppStack
+
+STORE = 1003
+PHONE_AS_TYPED = "+44 7700 900123"
+PHONE = "+447700900123"
+
+
+class _Everything(logging.Handler):
+    """Keeps every record with all its attributes (message, arguments, extra keys, exception text)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exception = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        self.texts.append(f"{record.getMessage()} {record.__dict__!r} {exception}")
+
+
+def test_the_whole_journey_logs_no_secret(stack: AppStack, capsys):
+    for function in stack.lambdas.values():
+        function.handler  # noqa: B018 - import the handlers now, so their loggers exist to listen to
+    records = _Everything()
+    # What reaches CloudWatch: the functions' Powertools loggers (DEBUG here, through the LogLevel
+    # parameter; they do not propagate) and whatever any library sends the root logger at INFO.
+    root = logging.getLogger()
+    own = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.propagate
+    ]
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    for logger in [root, *own]:
+        logger.addHandler(records)
+    try:
+        secrets = walk_every_path(stack)
+    finally:
+        for logger in [root, *own]:
+            logger.removeHandler(records)
+        root.setLevel(previous_level)
+    printed = capsys.readouterr()
+    output = "\n".join(records.texts) + printed.out + printed.err
+    assert "TikTok connected" in output and "Store installed" in output, "the logs were not captured"
+    secrets |= {ECWID_CLIENT_SECRET, TIKTOK_SECRET, SESSION_KEY, PHONE_AS_TYPED, PHONE, PHONE.removeprefix("+")}
+    leaked = sorted(secret for secret in secrets if secret and secret in output)
+    assert leaked == []
+
+
+def walk_every_path(stack: AppStack) -> set[str]:
+    """Install, session, connect (with failures on the way), and answer every secret that crossed the wire."""
+    stack.ecwid.add_store(STORE, country="GB", currency="GBP")
+    redirect_uri = f"{stack.url}/oauth/ecwid/callback"
+    install_code = stack.ecwid.create_auth_code(STORE, redirect_uri)
+    assert stack.http.get(f"/oauth/ecwid/callback?code={install_code}&store_id={STORE}").status_code == 302
+    stack.http.get("/oauth/ecwid/callback?code=wrong-install-code&store_id=1003")
+    payload = stack.ecwid.app_payload(STORE)
+    session = stack.http.post("/api/session", json={"payload": payload}).json()["session"]
+    stack.http.post("/api/session", json={"payload": payload[:-4] + "AAAA"})
+    headers = {"Authorization": f"Bearer {session}"}
+    stack.http.post(f"/api/stores/{STORE}/connect", json={"phone": "+44 77 CALL ME"}, headers=headers)
+    authorize_url = stack.http.post(
+        f"/api/stores/{STORE}/connect", json={"phone": PHONE_AS_TYPED}, headers=headers
+    ).json()["authorize_url"]
+    callback = stack.authorize_on_tiktok(authorize_url, setup="advertiser_only")
+    auth_code, state = httpx.URL(callback).params["auth_code"], httpx.URL(callback).params["state"]
+    stack.http.get("/oauth/tiktok/callback", params={"auth_code": "invalid-code", "state": state})
+    stack.tiktok.faults.add(FaultRule(kind="http_5xx", path_prefix="/open_api/v1.3/pixel/"))
+    assert stack.http.get(callback).status_code == 503
+    stack.tiktok.faults.clear()
+    assert stack.http.get(callback).status_code == 302
+    stack.http.get(f"/api/stores/{STORE}", headers=headers)
+    ecwid_token = stack.ecwid.current_token(STORE)
+    assert ecwid_token is not None
+    return {
+        install_code,
+        payload,
+        session,
+        state,
+        auth_code,
+        ecwid_token.token,
+        ecwid_token.public_token,
+        *stack.tiktok.tokens,
+    }
