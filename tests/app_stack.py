@@ -99,8 +99,10 @@ class AppStack:
         deserializer = TypeDeserializer()
         return [{k: deserializer.deserialize(v) for k, v in item.items()} for item in answer["Items"]]
 
-    def store_item(self, store_id: int) -> dict[str, Any] | None:
-        return next((item for item in self.items(store_id) if item["sk"] == "STORE"), None)
+    def store_item(self, store_id: int) -> dict[str, Any]:
+        found = [item for item in self.items(store_id) if item["sk"] == "STORE"]
+        assert found, f"no store item for {store_id}"
+        return found[0]
 
     def all_items(self) -> list[dict[str, Any]]:
         answer = boto3.client("dynamodb").scan(TableName=self.table)

@@ -296,8 +296,8 @@ def test_token_revoked_40105_during_setup_leaves_the_store_unconnected(stack: Ap
     assert_error(stack.http.get(callback), 400, "tiktok_access_revoked")
 
     item = stack.store_item(STORE)
-    assert item is not None
     assert item["status"] == "installed"
-    assert "pending_connection" not in item and "tiktok" not in item
+    assert "pending_connection" not in item
+    assert "tiktok" not in item
     assert not stack.queued_messages()
     assert_error(stack.http.get(callback), 400, "state_used")

@@ -31,7 +31,6 @@ def test_install_keeps_the_store_with_its_token_encrypted(stack: AppStack):
     assert answer.status_code == 302
     assert answer.headers["location"] == APP_PAGE_URL.replace("{store_id}", str(STORE))
     item = stack.store_item(STORE)
-    assert item is not None
     assert item["status"] == "installed"
     assert (item["country"], item["currency"], item["store_name"]) == ("US", "USD", "Awesome store")
     assert item["store_url"] == "https://awesome.example.com"
@@ -66,7 +65,6 @@ def test_connect_through_the_business_profile_uses_what_tiktok_set_up(stack: App
     assert finished.headers["location"] == APP_PAGE_URL.replace("{store_id}", str(STORE))
     profile = next(p for (platform, store), p in stack.tiktok.business_profiles.items() if store == str(STORE))
     item = stack.store_item(STORE)
-    assert item is not None
     assert item["status"] == "connected"
     assert item["epoch"] == 1
     tiktok = item["tiktok"]
@@ -107,7 +105,6 @@ def test_connect_without_a_business_profile_creates_catalog_and_pixel(stack: App
 
     assert finished.status_code == 302, finished.text
     item = stack.store_item(STORE)
-    assert item is not None
     assert item["status"] == "connected"
     tiktok = item["tiktok"]
     assert tiktok["via_business_profile"] is False
@@ -133,7 +130,6 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(stack: AppStack):
 
     assert finished.status_code == 302, finished.text
     item = stack.store_item(STORE)
-    assert item is not None
     assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
     assert list(stack.tiktok.catalogs) == [item["tiktok"]["catalog_id"]]
 
@@ -151,7 +147,6 @@ def test_a_callback_retried_after_tiktok_failed_resumes_without_creating_twice(s
     assert failed.json()["error"]["code"] == "tiktok_unavailable"
     assert "Reload this page" in failed.json()["error"]["message"]
     item = stack.store_item(STORE)
-    assert item is not None
     assert item["status"] == "installed"
     assert item["pending_connection"]["catalog_id"] in stack.tiktok.catalogs  # kept for the retry
     assert not stack.queued_messages()
@@ -161,7 +156,6 @@ def test_a_callback_retried_after_tiktok_failed_resumes_without_creating_twice(s
 
     assert resumed.status_code == 302, resumed.text
     item = stack.store_item(STORE)
-    assert item is not None
     assert item["status"] == "connected"
     assert "pending_connection" not in item
     assert len(stack.tiktok.catalogs) == 1
@@ -181,7 +175,6 @@ def test_reconnecting_raises_the_epoch_and_finds_the_same_catalog(stack: AppStac
     stack.ecwid.add_store(STORE, country="US", currency="USD")
     assert stack.connect(STORE, setup="advertiser_only").status_code == 302
     first = stack.store_item(STORE)
-    assert first is not None
     # TikTok revoked the token; the page offers Reconnect (the worker sets this status in production).
     boto3.client("dynamodb").update_item(
         TableName=stack.table,
@@ -195,7 +188,6 @@ def test_reconnecting_raises_the_epoch_and_finds_the_same_catalog(stack: AppStac
 
     assert again.status_code == 302, again.text
     second = stack.store_item(STORE)
-    assert second is not None
     assert (second["status"], second["epoch"]) == ("connected", 2)
     assert second["tiktok"]["catalog_id"] == first["tiktok"]["catalog_id"]
     assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
