@@ -22,7 +22,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -254,6 +254,8 @@ class LocalGateway:
         self.lambdas = lambdas
         self.routes = routes_of(template)
         self.scheduler = scheduler
+        # The local run's own pages under /_local/ (see localrun.console); None serves only the template.
+        self.console: Callable[[str, str, str], HttpAnswer | None] | None = None
         self.integration_timeout = integration_timeout
         self.api_id = api_id
         self.account_id = account_id
@@ -313,6 +315,10 @@ class LocalGateway:
         schedule = _SCHEDULE_PATH.match(raw_path)
         if schedule is not None and method == "POST":
             return self._fire_schedule(schedule.group(1))
+        if self.console is not None and raw_path.startswith("/_local/"):
+            page = self.console(method, raw_path, split.query)
+            if page is not None:
+                return page
         found = self.match(method, raw_path)
         if found is None:
             return _message(404, "Not Found")
