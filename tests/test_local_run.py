@@ -32,7 +32,7 @@ def local_run() -> Iterator[dict[str, str]]:
     for name in list(env):
         if name.startswith("AWS_ENDPOINT_URL"):
             del env[name]
-    process = subprocess.Popen(  # noqa: S603 - our own module, run the way `make run` does
+    process = subprocess.Popen(
         [sys.executable, "-m", "localrun"],
         cwd=ROOT,
         env=env,
@@ -70,7 +70,9 @@ def local_run() -> Iterator[dict[str, str]]:
 def test_make_run_serves_the_connect_journey(local_run):
     gateway = local_run["gateway"]
     assert f"{gateway}/_local/" in local_run["printed"]
-    install_url = re.search(r"Install the app: (\S+)", local_run["printed"]).group(1)
+    install = re.search(r"Install the app: (\S+)", local_run["printed"])
+    assert install is not None
+    install_url = install.group(1)
     with httpx.Client(timeout=30) as browser:
         page = read_form(browser.get(install_url).text)
         installed = browser.post(
