@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -16,22 +15,6 @@ from localrun.aws import LocalResources, provision
 from localrun.lambda_runtime import LocalLambda, lambdas_for
 from localrun.template import Template, load_template
 from tests.localrun.support import FIXTURE_TEMPLATE, FIXTURES
-
-
-@pytest.fixture(autouse=True)
-def isolated_environment() -> Iterator[None]:
-    """The handlers write their variables into os.environ and the layers onto sys.path: undo both."""
-    saved_environ, saved_path = dict(os.environ), list(sys.path)
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name == "AWS_PROFILE":
-            del os.environ[name]  # mock_aws must answer, not a moto server named by the shell
-    os.environ.update(
-        {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    )
-    yield
-    os.environ.clear()
-    os.environ.update(saved_environ)
-    sys.path[:] = saved_path
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -20,11 +20,13 @@ from tiktok_channel.models.tiktok import (
     BusinessCenterList,
     BusinessProfile,
     CatalogList,
+    CatalogSummary,
     CreatedCatalog,
     CreatedPixel,
     Envelope,
     NoData,
     PixelList,
+    PixelSummary,
 )
 
 logger = Logger(child=True)
@@ -104,10 +106,22 @@ class TikTokClient:
         return self._call("GET", "/bc/get/", BusinessCenterList, token=token, params={"page": 1, "page_size": 50})
 
     # -- Catalogs and pixels (look before creating: a create is not safe to repeat) -------------
-    def list_catalogs(self, token: str, bc_id: str, page: int = 1) -> CatalogList:
-        # catalog/get is in TikTok's API reference, not yet in tiktok-api.md.
-        params = {"bc_id": bc_id, "page": page, "page_size": 100}
-        return self._call("GET", "/catalog/get/", CatalogList, token=token, params=params)
+    def iter_catalogs(self, token: str, bc_id: str) -> Iterator[CatalogSummary]:
+        """Every catalog of a Business Center, page after page (catalog/get is in TikTok's API reference,
+        not yet in tiktok-api.md)."""
+        page = 1
+        while True:
+            listing = self._call(
+                "GET",
+                "/catalog/get/",
+                CatalogList,
+                token=token,
+                params={"bc_id": bc_id, "page": page, "page_size": 100},
+            )
+            yield from listing.items
+            if page >= listing.page_info.total_page:
+                return
+            page += 1
 
     def create_catalog(self, token: str, *, bc_id: str, name: str, region_code: str, currency: str) -> CreatedCatalog:
         body = {
@@ -118,10 +132,22 @@ class TikTokClient:
         }
         return self._call("POST", "/catalog/create/", CreatedCatalog, token=token, json_body=body, repeatable=False)
 
-    def list_pixels(self, token: str, advertiser_id: str, page: int = 1) -> PixelList:
-        # pixel/list is in TikTok's API reference, not yet in tiktok-api.md.
-        params = {"advertiser_id": advertiser_id, "page": page, "page_size": 20}
-        return self._call("GET", "/pixel/list/", PixelList, token=token, params=params)
+    def iter_pixels(self, token: str, advertiser_id: str) -> Iterator[PixelSummary]:
+        """Every pixel of an ad account, page after page (pixel/list is in TikTok's API reference, not yet
+        in tiktok-api.md)."""
+        page = 1
+        while True:
+            listing = self._call(
+                "GET",
+                "/pixel/list/",
+                PixelList,
+                token=token,
+                params={"advertiser_id": advertiser_id, "page": page, "page_size": 20},
+            )
+            yield from listing.pixels
+            if page >= listing.page_info.total_page:
+                return
+            page += 1
 
     def create_pixel(self, token: str, *, advertiser_id: str, name: str) -> CreatedPixel:
         body = {"advertiser_id": advertiser_id, "pixel_name": name}

@@ -311,15 +311,14 @@ def _find_or_create_catalog(tiktok: TikTokClient, token: str, store: Store, bc_i
     name = f"{(store.store_name or 'Ecwid store')[:100]} {marker}"
 
     def look() -> str | None:
-        page = 1
-        while True:
-            listing = tiktok.list_catalogs(token, bc_id, page=page)
-            for catalog in listing.items:
-                if catalog.catalog_name.endswith(marker) and catalog.catalog_conf.currency in (None, store.currency):
-                    return catalog.catalog_id
-            if page >= listing.page_info.total_page:
-                return None
-            page += 1
+        return next(
+            (
+                catalog.catalog_id
+                for catalog in tiktok.iter_catalogs(token, bc_id)
+                if catalog.catalog_name.endswith(marker) and catalog.catalog_conf.currency in (None, store.currency)
+            ),
+            None,
+        )
 
     def create() -> str:
         return tiktok.create_catalog(
@@ -333,15 +332,7 @@ def _find_or_create_pixel(tiktok: TikTokClient, token: str, store_id: int, adver
     name = f"Ecwid {store_id}"
 
     def look() -> str | None:
-        page = 1
-        while True:
-            listing = tiktok.list_pixels(token, advertiser_id, page=page)
-            for pixel in listing.pixels:
-                if pixel.pixel_name == name:
-                    return pixel.pixel_code
-            if page >= listing.page_info.total_page:
-                return None
-            page += 1
+        return next((p.pixel_code for p in tiktok.iter_pixels(token, advertiser_id) if p.pixel_name == name), None)
 
     def create() -> str:
         return tiktok.create_pixel(token, advertiser_id=advertiser_id, name=name).pixel_code
