@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 
 from sandboxes.common import FaultRule
+from sandboxes.tiktok_models import ALL_SCOPES, SCOPE_CATALOG, SCOPE_TBP
 from tests.app_stack import APP_PAGE_URL, TIKTOK_APP_ID, AppStack, decode_external_data
 
 STORE = 1003
@@ -75,6 +76,7 @@ def test_connect_through_the_business_profile_uses_what_tiktok_set_up(stack: App
         profile.pixel_code,
     )
     assert tiktok["catalog_currency"] == "USD"
+    assert stack.tiktok.catalogs[profile.catalog_id].currency == "USD"  # TikTok's setup used external_data
     assert tiktok["via_business_profile"] is True
     granted = [token for token in stack.tiktok.tokens]
     assert len(granted) == 1
@@ -192,3 +194,30 @@ def test_reconnecting_raises_the_epoch_and_finds_the_same_catalog(stack: AppStac
     assert second["tiktok"]["catalog_id"] == first["tiktok"]["catalog_id"]
     assert len(stack.tiktok.calls_to("/open_api/v1.3/catalog/create/")) == 1
     assert [m["body"]["epoch"] for m in stack.queued_messages()] == [1, 2]
+
+
+def test_connect_still_works_when_business_profiles_are_closed_to_the_app(stack: AppStack):
+    # The TBP endpoints are not open to every developer app: TikTok answers 40001 there.
+    stack.tiktok.default_scope = [scope for scope in ALL_SCOPES if scope != SCOPE_TBP]
+    stack.ecwid.add_store(STORE, country="US", currency="USD")
+
+    finished = stack.connect(STORE, setup="advertiser_only")
+
+    assert finished.status_code == 302, finished.text
+    item = stack.store_item(STORE)
+    assert item["status"] == "connected"
+    assert item["tiktok"]["catalog_id"] in stack.tiktok.catalogs
+    assert item["tiktok"]["pixel_code"] in stack.tiktok.pixels
+
+
+def test_connect_without_catalog_permission_tells_the_merchant_to_allow_it(stack: AppStack):
+    stack.tiktok.default_scope = [scope for scope in ALL_SCOPES if scope != SCOPE_CATALOG]
+    stack.ecwid.add_store(STORE, country="US", currency="USD")
+
+    finished = stack.connect(STORE, setup="advertiser_only")
+
+    assert finished.status_code == 403, finished.text
+    assert finished.json()["error"]["code"] == "tiktok_permission_missing"
+    assert stack.store_item(STORE)["status"] == "installed"
+    assert not stack.tiktok.catalogs
+    assert not stack.queued_messages()

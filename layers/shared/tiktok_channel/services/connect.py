@@ -29,12 +29,14 @@ from tiktok_channel.adapters.tiktok import (
     TikTokClient,
     TikTokError,
     TikTokOutcomeUnknown,
+    TikTokRequestRejected,
     TikTokTokenRevoked,
 )
 from tiktok_channel.eligibility import eligibility
-from tiktok_channel.errors import AppError, BadRequest, Conflict, NotEligible, NotFound, UpstreamUnavailable
+from tiktok_channel.errors import AppError, BadRequest, Conflict, Forbidden, NotEligible, NotFound, UpstreamUnavailable
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.models.store import OAuthState, PendingConnection, Store, SyncState, TikTokConnection
+from tiktok_channel.models.tiktok import BusinessProfile
 from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
     ExpiredToken,
@@ -244,6 +246,13 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
     tiktok = services.tiktok()
     try:
         pending = _set_up(services, tiktok, token, store, pending)
+    except TikTokRequestRejected as refusal:
+        logger.warning("TikTok refused a connect step", extra={"code": refusal.code, "request_id": refusal.request_id})
+        raise Forbidden(
+            "TikTok did not let this app set up your catalog and pixel. Press Connect TikTok Account again and "
+            "allow every permission TikTok asks for (Business Center, ad account, pixel and catalog).",
+            code="tiktok_permission_missing",
+        ) from None
     except TikTokTokenRevoked:
         services.stores.abandon_connection(store.store_id, pending.nonce)
         raise BadRequest(
@@ -278,10 +287,8 @@ def _set_up(
         return pending.model_copy(update=fields)
 
     if not pending.via_business_profile and not pending.catalog_id:
-        profile = tiktok.get_business_profile(
-            token, business_platform=services.settings.tiktok_business_platform, external_business_id=str(store_id)
-        )
-        if profile.exists:
+        profile = _business_profile(services, tiktok, token, store_id)
+        if profile is not None and profile.exists:
             found = {
                 k: v
                 for k, v in profile.model_dump(include={"bc_id", "adv_id", "catalog_id", "pixel_code"}).items()
@@ -302,6 +309,18 @@ def _set_up(
     if not pending.pixel_code:
         pending = remember(pixel_code=_find_or_create_pixel(tiktok, token, store_id, pending.adv_id or ""))
     return pending
+
+
+def _business_profile(services: Services, tiktok: TikTokClient, token: str, store_id: int) -> BusinessProfile | None:
+    """What TikTok's hosted setup made for this store, or None when the app may not read profiles."""
+    try:
+        return tiktok.get_business_profile(
+            token, business_platform=services.settings.tiktok_business_platform, external_business_id=str(store_id)
+        )
+    except TikTokRequestRejected as refusal:
+        # The TBP endpoints are not open to every developer app (tiktok-api.md): carry on without them.
+        logger.info("No business profile access", extra={"code": refusal.code, "request_id": refusal.request_id})
+        return None
 
 
 def _find_or_create_catalog(tiktok: TikTokClient, token: str, store: Store, bc_id: str) -> str:
