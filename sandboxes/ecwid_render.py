@@ -1,5 +1,5 @@
 """The sandbox Ecwid's JSON: products, categories and the store profile, shaped like Ecwid's own samples
-(shared/data/ecwid-doc-samples), with image URLs pointing at the sandbox's image host."""
+(tests/data/ecwid-doc-samples), with image URLs pointing at the sandbox's image host."""
 
 from __future__ import annotations
 

@@ -27,7 +27,8 @@ from sandboxes.ecwid import EcwidSandbox, EcwidStore, Variation
 CLIENT_ID = "tiktok-channel-local"
 SECRET = "0123456789abcdef-sandbox-secret"
 REDIRECT = "https://app.example/oauth/ecwid/callback"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "ecwid-doc-samples"
+# Response samples from Ecwid's API documentation, kept with the tests so a clone has them.
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "ecwid-doc-samples"
 
 
 @pytest.fixture
