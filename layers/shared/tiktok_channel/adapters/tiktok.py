@@ -25,6 +25,7 @@ from tiktok_channel.models.tiktok import (
     CreatedPixel,
     Envelope,
     NoData,
+    Paged,
     PixelList,
     PixelSummary,
 )
@@ -32,6 +33,7 @@ from tiktok_channel.models.tiktok import (
 logger = Logger(child=True)
 
 M = TypeVar("M", bound=BaseModel)
+P = TypeVar("P", bound=Paged)
 
 _API = "/open_api/v1.3"
 RATE_LIMITED = 40100
@@ -107,21 +109,9 @@ class TikTokClient:
 
     # -- Catalogs and pixels (look before creating: a create is not safe to repeat) -------------
     def iter_catalogs(self, token: str, bc_id: str) -> Iterator[CatalogSummary]:
-        """Every catalog of a Business Center, page after page (catalog/get is in TikTok's API reference,
-        not yet in tiktok-api.md)."""
-        page = 1
-        while True:
-            listing = self._call(
-                "GET",
-                "/catalog/get/",
-                CatalogList,
-                token=token,
-                params={"bc_id": bc_id, "page": page, "page_size": 100},
-            )
+        """Every catalog of a Business Center (catalog/get is in TikTok's API reference, not yet in tiktok-api.md)."""
+        for listing in self._pages("/catalog/get/", CatalogList, token, {"bc_id": bc_id, "page_size": 100}):
             yield from listing.items
-            if page >= listing.page_info.total_page:
-                return
-            page += 1
 
     def create_catalog(self, token: str, *, bc_id: str, name: str, region_code: str, currency: str) -> CreatedCatalog:
         body = {
@@ -133,27 +123,24 @@ class TikTokClient:
         return self._call("POST", "/catalog/create/", CreatedCatalog, token=token, json_body=body, repeatable=False)
 
     def iter_pixels(self, token: str, advertiser_id: str) -> Iterator[PixelSummary]:
-        """Every pixel of an ad account, page after page (pixel/list is in TikTok's API reference, not yet
-        in tiktok-api.md)."""
-        page = 1
-        while True:
-            listing = self._call(
-                "GET",
-                "/pixel/list/",
-                PixelList,
-                token=token,
-                params={"advertiser_id": advertiser_id, "page": page, "page_size": 20},
-            )
-            yield from listing.pixels
-            if page >= listing.page_info.total_page:
-                return
-            page += 1
+        """Every pixel of an ad account (pixel/list is in TikTok's API reference, not yet in tiktok-api.md)."""
+        for listing in self._pages("/pixel/list/", PixelList, token, {"advertiser_id": advertiser_id, "page_size": 20}):
+            yield from listing.items
 
     def create_pixel(self, token: str, *, advertiser_id: str, name: str) -> CreatedPixel:
         body = {"advertiser_id": advertiser_id, "pixel_name": name}
         return self._call("POST", "/pixel/create/", CreatedPixel, token=token, json_body=body, repeatable=False)
 
     # -- plumbing ------------------------------------------------------------------------------
+    def _pages(self, path: str, model: type[P], token: str, params: dict[str, Any]) -> Iterator[P]:
+        page = 1
+        while True:
+            listing = self._call("GET", path, model, token=token, params={**params, "page": page})
+            yield listing
+            if page >= listing.page_info.total_page:
+                return
+            page += 1
+
     def _call(
         self,
         method: str,

@@ -83,9 +83,14 @@ class CatalogSummary(_TikTokModel):
     catalog_conf: CatalogConf = CatalogConf()
 
 
-class CatalogList(_TikTokModel):
-    items: list[CatalogSummary] = Field(default=[], alias="list")
+class Paged(_TikTokModel):
+    """A page of a TikTok list endpoint."""
+
     page_info: PageInfo = PageInfo()
+
+
+class CatalogList(Paged):
+    items: list[CatalogSummary] = Field(default=[], alias="list")
 
 
 class CreatedCatalog(_TikTokModel):
@@ -98,9 +103,8 @@ class PixelSummary(_TikTokModel):
     pixel_name: str = ""
 
 
-class PixelList(_TikTokModel):
-    pixels: list[PixelSummary] = []
-    page_info: PageInfo = PageInfo()
+class PixelList(Paged):
+    items: list[PixelSummary] = Field(default=[], alias="pixels")
 
 
 class CreatedPixel(_TikTokModel):
