@@ -105,9 +105,11 @@ class AppStack:
         return found[0]
 
     def all_items(self) -> list[dict[str, Any]]:
+        """Every store's items (the fleet-wide rate limiter's bookkeeping, RATE#…, is not a store's)."""
         answer = boto3.client("dynamodb").scan(TableName=self.table)
         deserializer = TypeDeserializer()
-        return [{k: deserializer.deserialize(v) for k, v in item.items()} for item in answer["Items"]]
+        items = [{k: deserializer.deserialize(v) for k, v in item.items()} for item in answer["Items"]]
+        return sorted((i for i in items if str(i["pk"]).startswith("STORE#")), key=lambda i: (i["pk"], i["sk"]))
 
     def connected_index(self) -> list[dict[str, Any]]:
         answer = boto3.client("dynamodb").scan(TableName=self.table, IndexName="connected-stores")

@@ -13,9 +13,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel, SqsModel
 
 from localrun.gateway import routes_of
 from tests.app_stack import ROOT, AppStack
+from tiktok_channel.models.messages import QueueMessage
 
 EVENTS = ROOT / "events"
 STORE = 1003  # the store the samples name
@@ -26,11 +28,17 @@ def load(name: str) -> dict[str, Any]:
 
 
 def function_for(stack: AppStack, event: dict[str, Any]) -> str:
-    """The logical id of the function whose HttpApi route is the event's routeKey, per template.yaml."""
-    matches = [
-        route.function_id for route in routes_of(stack.resources.template) if route.route_key == event["routeKey"]
-    ]
-    assert len(matches) == 1, f"{event['routeKey']} is served by {matches}"
+    """The logical id of the function template.yaml names for the event: by route, queue or schedule."""
+    functions = stack.resources.template.functions
+    if "routeKey" in event:
+        matches = [r.function_id for r in routes_of(stack.resources.template) if r.route_key == event["routeKey"]]
+    elif event.get("Records", [{}])[0].get("eventSource") == "aws:sqs":
+        matches = [f for f, function in functions.items() if function.sqs_triggers]
+    elif event.get("detail-type") == "Scheduled Event":
+        matches = [f for f, function in functions.items() if function.schedules]
+    else:
+        matches = []
+    assert len(matches) == 1, f"the event is served by {matches}"
     return matches[0]
 
 
@@ -71,6 +79,9 @@ def test_every_event_file_is_covered_below():
             "get_store_status.json",
             "connect_tiktok.json",
             "tiktok_oauth_callback.json",
+            "sync_products.json",
+            "catalog_worker_sync.json",
+            "scheduled_sync.json",
         ]
     )
 
@@ -82,11 +93,16 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         "get_store_status.json": (401, "session_invalid"),
         "connect_tiktok.json": (401, "session_invalid"),
         "tiktok_oauth_callback.json": (400, "invalid_state"),
+        "sync_products.json": (401, "session_invalid"),
     }
     stack.ecwid.add_store(STORE)
     for name, (status, code) in expected.items():
         answer = invoke(stack, load(name))
         assert (answer["statusCode"], error_code(answer)) == (status, code), name
+    # A sync message for a store that is not connected is acknowledged and dropped; no store, no job.
+    assert invoke(stack, load("catalog_worker_sync.json")) == {"batchItemFailures": []}
+    assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}
+    assert stack.all_items() == []
 
 
 def test_samples_with_live_values_walk_the_journey(stack: AppStack):
@@ -117,12 +133,30 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     )
     assert finished["statusCode"] == 302
     assert stack.store_item(STORE)["status"] == "connected"
-    assert [m["body"]["mode"] for m in stack.queued_messages()] == ["replace"]
+    [queued] = stack.queued_messages()
+    assert queued["body"]["mode"] == "replace"
+
+    worker_event = copy.deepcopy(load("catalog_worker_sync.json"))
+    worker_event["Records"][0]["body"] = json.dumps(queued["body"])
+    assert invoke(stack, worker_event) == {"batchItemFailures": []}
+    assert stack.store_item(STORE)["sync"]["state"] == "idle"
+
+    again = invoke(stack, with_session(load("sync_products.json"), session))
+    assert again["statusCode"] == 202
+    assert json.loads(again["body"])["state"] == "queued"
+    assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}  # that store's sync is already queued
 
 
-def test_event_files_are_valid_http_api_events():
+def test_event_files_are_valid_lambda_events():
+    """Each sample parses as the event its source sends (Powertools' models of AWS's event shapes)."""
     for path in EVENTS.glob("*.json"):
         event = json.loads(Path(path).read_text())
-        assert event["version"] == "2.0", path.name
-        assert event["routeKey"] == event["requestContext"]["routeKey"], path.name
-        assert event["rawPath"] == event["requestContext"]["http"]["path"], path.name
+        if "routeKey" in event:
+            http = APIGatewayProxyEventV2Model.model_validate(event)
+            assert http.routeKey == http.requestContext.routeKey, path.name
+            assert http.rawPath == http.requestContext.http.path, path.name
+        elif "Records" in event:
+            [record] = SqsModel.model_validate(event).Records
+            QueueMessage.model_validate_json(str(record.body))
+        else:
+            assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"

@@ -1,4 +1,4 @@
-"""admin_page: the merchant page's session and the store status it reads."""
+"""admin_page: the merchant page's session, the store status it reads, and its "Sync Products" button."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tiktok_channel.api.http import create_resolver, json_response, parse_body, session_store
 from tiktok_channel.models.api import SessionRequest
 from tiktok_channel.runtime import services
-from tiktok_channel.services import session, status
+from tiktok_channel.services import jobs, session, status
 
 logger = Logger()
 tracer = Tracer()
@@ -28,6 +28,12 @@ def create_session() -> Response[str]:
 @app.get("/api/stores/<store_id>")
 def get_store_status(store_id: str) -> Response[str]:
     return json_response(status.store_status(services(), session_store(app, store_id)))
+
+
+@app.post("/api/stores/<store_id>/sync")
+def sync_products(store_id: str) -> Response[str]:
+    job = jobs.request_sync(services(), session_store(app, store_id))
+    return json_response(job.as_json(), status=202 if job.created else 200)
 
 
 @logger.inject_lambda_context(clear_state=True)

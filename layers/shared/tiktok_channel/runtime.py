@@ -16,10 +16,12 @@ import httpx
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import ValidationError
 
+from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository
 from tiktok_channel.adapters.ecwid import EcwidClient
 from tiktok_channel.adapters.http import new_http_client
 from tiktok_channel.adapters.kms import KmsSecretCipher, SecretCipher
 from tiktok_channel.adapters.queue import SqsCatalogQueue
+from tiktok_channel.adapters.rate_limit import FleetRateLimiter
 from tiktok_channel.adapters.store_repository import DynamoStoreRepository
 from tiktok_channel.adapters.tiktok import TikTokClient
 from tiktok_channel.settings import AppSecrets, ConfigurationError, Settings
@@ -31,9 +33,11 @@ SECRETS_MAX_AGE_SECONDS = 300  # a rotated credential reaches warm functions wit
 class Services:
     settings: Settings
     stores: DynamoStoreRepository
+    catalog: DynamoCatalogRepository
     cipher: SecretCipher
     queue: SqsCatalogQueue
     load_secrets: Callable[[], AppSecrets]
+    limiter: FleetRateLimiter
     http: httpx.Client = field(default_factory=new_http_client)
     clock: Callable[[], float] = time.time
 
@@ -52,6 +56,8 @@ class Services:
             api_url=str(self.settings.tiktok_api_url),
             app_id=secrets.tiktok_app_id,
             secret=secrets.tiktok_secret,
+            gate=self.limiter,
+            pause_seconds=self.settings.tiktok_pause_seconds,
         )
 
 
@@ -59,6 +65,7 @@ def build_services(settings: Settings | None = None) -> Services:
     settings = settings or Settings.from_environment()
     # Clients honour AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, so moto or DynamoDB Local just work.
     secrets_provider = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+    dynamodb = boto3.client("dynamodb")
 
     def load_secrets() -> AppSecrets:
         raw = secrets_provider.get(settings.app_secrets_arn, transform="json", max_age=SECRETS_MAX_AGE_SECONDS)
@@ -70,10 +77,13 @@ def build_services(settings: Settings | None = None) -> Services:
 
     return Services(
         settings=settings,
-        stores=DynamoStoreRepository(boto3.client("dynamodb"), settings.stores_table),
+        stores=DynamoStoreRepository(dynamodb, settings.stores_table),
+        catalog=DynamoCatalogRepository(dynamodb, settings.stores_table),
         cipher=KmsSecretCipher(boto3.client("kms"), settings.token_key_id),
         queue=SqsCatalogQueue(boto3.client("sqs"), settings.catalog_queue_url),
         load_secrets=load_secrets,
+        # 0.9: slack for calls that reach TikTok unevenly (network, cold starts), so no 40100 pauses the fleet.
+        limiter=FleetRateLimiter(dynamodb, settings.stores_table, headroom=0.9),
     )
 
 

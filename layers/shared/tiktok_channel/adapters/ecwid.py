@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tiktok_channel.adapters.http import RetryPolicy, TransientError, call_with_retries
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
+from tiktok_channel.models.ecwid_catalog import CategoryPage, EcwidCategory, EcwidProduct, ProductPage
+
+PAGE_SIZE = 100  # Ecwid's maximum page
+M = TypeVar("M", bound=BaseModel)
 
 # Ecwid's own Java client waits 10 s when a 429 has no Retry-After, and never more than 60 s.
 _DEFAULT_RETRY_AFTER = 10.0
@@ -95,11 +99,38 @@ class EcwidClient:
             raise EcwidError("Ecwid's token answer had an unexpected shape", status=response.status_code) from None
 
     def get_profile(self, store_id: int, token: str) -> StoreProfile:
-        data = self._get_json(store_id, "/profile", token)
+        return self._model(StoreProfile, store_id, "/profile", token, {})
+
+    def product_page(self, store_id: int, token: str, *, offset: int, limit: int = PAGE_SIZE) -> ProductPage:
+        """One page of every product in a stable order (oldest first), so offsets move only on deletes."""
+        params = {"offset": offset, "limit": limit, "sortBy": "ADDED_TIME_ASC"}
+        return self._model(ProductPage, store_id, "/products", token, params)
+
+    def products_by_id(self, store_id: int, token: str, product_ids: list[int]) -> list[EcwidProduct]:
+        """The products that still exist among `product_ids` (at most 100)."""
+        if not product_ids:
+            return []
+        params = {"productId": ",".join(str(i) for i in product_ids), "limit": PAGE_SIZE}
+        return self._model(ProductPage, store_id, "/products", token, params).items
+
+    def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
+        """Every category, hidden ones included (hidden ones hide their products)."""
+        categories: list[EcwidCategory] = []
+        offset = 0
+        while True:
+            params = {"offset": offset, "limit": PAGE_SIZE, "hidden_categories": "true"}
+            page = self._model(CategoryPage, store_id, "/categories", token, params)
+            categories.extend(page.items)
+            offset += page.count
+            if page.count == 0 or offset >= page.total:
+                return categories
+
+    def _model(self, model: type[M], store_id: int, path: str, token: str, params: dict[str, Any]) -> M:
+        data = self._get_json(store_id, path, token, params)
         try:
-            return StoreProfile.model_validate(data)
+            return model.model_validate(data)
         except ValidationError:
-            raise EcwidError("Ecwid's store profile had an unexpected shape") from None
+            raise EcwidError(f"Ecwid's answer to {path} had an unexpected shape") from None
 
     def _get_json(self, store_id: int, path: str, token: str, params: dict[str, Any] | None = None) -> Any:
         url = f"{self._api_url}/{store_id}{path}"

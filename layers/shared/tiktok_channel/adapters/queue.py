@@ -10,6 +10,14 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
+SEND_BATCH = 10  # SQS's SendMessageBatch limit
+MAX_VISIBILITY_SECONDS = 43_200
+
+
+class QueueSendFailed(Exception):
+    """SQS refused some messages of a batch."""
+
+
 class SqsCatalogQueue:
     def __init__(self, sqs: SQSClient, queue_url: str) -> None:
         self._sqs = sqs
@@ -21,4 +29,31 @@ class SqsCatalogQueue:
             MessageBody=message.model_dump_json(exclude_none=True),
             MessageGroupId=message.group_id,
             MessageDeduplicationId=message.deduplication_id,
+        )
+
+    def send_batch(self, messages: list[QueueMessage]) -> None:
+        for start in range(0, len(messages), SEND_BATCH):
+            chunk = messages[start : start + SEND_BATCH]
+            answer = self._sqs.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[
+                    {
+                        "Id": str(index),
+                        "MessageBody": message.model_dump_json(exclude_none=True),
+                        "MessageGroupId": message.group_id,
+                        "MessageDeduplicationId": message.deduplication_id,
+                    }
+                    for index, message in enumerate(chunk)
+                ],
+            )
+            if answer.get("Failed"):
+                codes = sorted({failure["Code"] for failure in answer["Failed"]})
+                raise QueueSendFailed(f"SQS refused {len(answer['Failed'])} of {len(chunk)} messages: {codes}")
+
+    def delay(self, receipt_handle: str, seconds: float) -> None:
+        """Give a received message back, to be seen again in `seconds` (FIFO queues have no per-message delay)."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(MAX_VISIBILITY_SECONDS, int(seconds))),
         )

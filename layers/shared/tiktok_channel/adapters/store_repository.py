@@ -6,13 +6,22 @@ TTL. Connected stores carry `connected_shard`, which puts them in the sparse `co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from tiktok_channel.models.store import OAuthState, PendingConnection, Store, SyncState, TikTokConnection
+from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes, model_map
+from tiktok_channel.models.store import (
+    Notice,
+    OAuthState,
+    PendingConnection,
+    ProductCounts,
+    Store,
+    StoreStatus,
+    SyncState,
+    TikTokConnection,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -22,15 +31,8 @@ CONNECTED_INDEX = "connected-stores"
 STATE_TTL_GRACE_SECONDS = 86_400  # DynamoDB deletes expired items late; expiry itself is checked in code
 
 
-class _Deserializer(TypeDeserializer):
-    """boto3's deserializer, but binary attributes come back as plain bytes rather than `Binary`."""
-
-    def _deserialize_b(self, value: bytes) -> bytes:
-        return value
-
-
-_serializer = TypeSerializer()
-_deserializer = _Deserializer()
+class NotConnected(Exception):
+    """The store has no live TikTok connection."""
 
 
 class ConcurrentUpdate(Exception):
@@ -58,11 +60,14 @@ class DynamoStoreRepository:
     def get(self, store_id: int) -> Store | None:
         answer = self._db.get_item(TableName=self._table, Key=store_key(store_id), ConsistentRead=True)
         item = answer.get("Item")
-        return Store.model_validate(_from_item(item)) if item else None
+        return Store.model_validate(from_item(item)) if item else None
 
     def save_installation(self, store: Store, *, expected_version: int | None) -> None:
         """Write the whole store item after an install, if nobody changed it since it was read."""
-        item = {**store_key(store.store_id), **_to_item(store.model_copy(update={"version": store.version + 1}))}
+        item = {
+            **store_key(store.store_id),
+            **model_attributes(store.model_copy(update={"version": store.version + 1})),
+        }
         try:
             if expected_version is None:
                 self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -71,7 +76,7 @@ class DynamoStoreRepository:
                     TableName=self._table,
                     Item=item,
                     ConditionExpression="version = :expected",
-                    ExpressionAttributeValues={":expected": _value(expected_version)},
+                    ExpressionAttributeValues={":expected": attribute(expected_version)},
                 )
         except ClientError as error:
             if _is_condition_failure(error):
@@ -82,10 +87,10 @@ class DynamoStoreRepository:
     def issue_state(self, state: OAuthState, *, phone: bytes | None, now: str) -> None:
         """Record a new state nonce and, with it, the phone the merchant gave for this connect."""
         updates = ["updated_at = :now", "version = version + :one"]
-        values: dict[str, Any] = {":now": _value(now), ":one": _value(1)}
+        values: dict[str, Any] = {":now": attribute(now), ":one": attribute(1)}
         if phone is not None:
             updates.append("phone = :phone")
-            values[":phone"] = _value(phone)
+            values[":phone"] = attribute(phone)
         self._db.transact_write_items(
             TransactItems=[
                 {
@@ -93,8 +98,8 @@ class DynamoStoreRepository:
                         "TableName": self._table,
                         "Item": {
                             **state_key(state.store_id, state.nonce),
-                            **_to_item(state),
-                            "ttl": _value(state.expires_at + STATE_TTL_GRACE_SECONDS),
+                            **model_attributes(state),
+                            "ttl": attribute(state.expires_at + STATE_TTL_GRACE_SECONDS),
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
@@ -114,7 +119,7 @@ class DynamoStoreRepository:
     def get_state(self, store_id: int, nonce: str) -> OAuthState | None:
         answer = self._db.get_item(TableName=self._table, Key=state_key(store_id, nonce), ConsistentRead=True)
         item = answer.get("Item")
-        return OAuthState.model_validate(_from_item(item)) if item else None
+        return OAuthState.model_validate(from_item(item)) if item else None
 
     def begin_connection(self, state: OAuthState, *, auth_code_hash: str, pending: PendingConnection) -> None:
         """Consume the state and keep the new token as the pending connection, in one transaction."""
@@ -129,9 +134,9 @@ class DynamoStoreRepository:
                             "ConditionExpression": "#status = :issued",
                             "ExpressionAttributeNames": {"#status": "status"},
                             "ExpressionAttributeValues": {
-                                ":consumed": _value("consumed"),
-                                ":issued": _value("issued"),
-                                ":hash": _value(auth_code_hash),
+                                ":consumed": attribute("consumed"),
+                                ":issued": attribute("issued"),
+                                ":hash": attribute(auth_code_hash),
                             },
                         }
                     },
@@ -141,7 +146,10 @@ class DynamoStoreRepository:
                             "Key": store_key(state.store_id),
                             "UpdateExpression": "SET pending_connection = :pending, version = version + :one",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":pending": _value(_dump(pending)), ":one": _value(1)},
+                            "ExpressionAttributeValues": {
+                                ":pending": attribute(model_map(pending)),
+                                ":one": attribute(1),
+                            },
                         }
                     },
                 ]
@@ -157,14 +165,14 @@ class DynamoStoreRepository:
             Key=state_key(store_id, nonce),
             UpdateExpression="SET #status = :status",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": _value(status)},
+            ExpressionAttributeValues={":status": attribute(status)},
         )
 
     # -- pending TikTok connection -------------------------------------------------------------
     def update_pending(self, store_id: int, nonce: str, **fields: Any) -> None:
         """Remember each setup step as soon as it succeeded, so a retried callback resumes there."""
         names = {f"#f{i}": name for i, name in enumerate(fields)}
-        values = {f":v{i}": _value(value) for i, value in enumerate(fields.values())}
+        values = {f":v{i}": attribute(value) for i, value in enumerate(fields.values())}
         assignments = ", ".join(f"pending_connection.#f{i} = :v{i}" for i in range(len(fields)))
         try:
             self._db.update_item(
@@ -173,7 +181,7 @@ class DynamoStoreRepository:
                 UpdateExpression=f"SET {assignments}, version = version + :one",
                 ConditionExpression="pending_connection.nonce = :nonce",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={**values, ":nonce": _value(nonce), ":one": _value(1)},
+                ExpressionAttributeValues={**values, ":nonce": attribute(nonce), ":one": attribute(1)},
             )
         except ClientError as error:
             if _is_condition_failure(error):
@@ -188,7 +196,7 @@ class DynamoStoreRepository:
                 Key=store_key(store_id),
                 UpdateExpression="REMOVE pending_connection SET version = version + :one",
                 ConditionExpression="pending_connection.nonce = :nonce",
-                ExpressionAttributeValues={":nonce": _value(nonce), ":one": _value(1)},
+                ExpressionAttributeValues={":nonce": attribute(nonce), ":one": attribute(1)},
             )
         except ClientError as error:
             if not _is_condition_failure(error):
@@ -211,14 +219,14 @@ class DynamoStoreRepository:
                 ConditionExpression="pending_connection.nonce = :nonce",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":connection": _value(_dump(connection)),
-                    ":connected": _value("connected"),
-                    ":zero": _value(0),
-                    ":one": _value(1),
-                    ":nonce": _value(nonce),
-                    ":shard": _value(connected_shard(store_id)),
-                    ":sync": _value(_dump(sync)),
-                    ":now": _value(now),
+                    ":connection": attribute(model_map(connection)),
+                    ":connected": attribute("connected"),
+                    ":zero": attribute(0),
+                    ":one": attribute(1),
+                    ":nonce": attribute(nonce),
+                    ":shard": attribute(connected_shard(store_id)),
+                    ":sync": attribute(model_map(sync)),
+                    ":now": attribute(now),
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -226,43 +234,102 @@ class DynamoStoreRepository:
             if _is_condition_failure(error):
                 raise ConcurrentUpdate("the pending TikTok connection was replaced") from None
             raise
-        return Store.model_validate(_from_item(answer["Attributes"]))
+        return Store.model_validate(from_item(answer["Attributes"]))
 
+    def connected_stores(self, shard: int) -> Iterator[tuple[int, int]]:
+        """(store id, epoch) of the connected stores in one shard of the sparse index."""
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            IndexName=CONNECTED_INDEX,
+            KeyConditionExpression="connected_shard = :shard",
+            ExpressionAttributeValues={":shard": attribute(f"SHARD#{shard:02d}")},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                values = from_item(item)
+                yield int(values["store_id"]), int(values.get("epoch", 0))
 
-# -- item conversion ---------------------------------------------------------------------------
-def _dump(model: Any) -> dict[str, Any]:
-    return {k: v for k, v in model.model_dump(mode="python", exclude_none=True).items()}
+    # -- sync state ----------------------------------------------------------------------------
+    def queue_sync(self, store_id: int, job_id: str, now: str, stale_before: str) -> tuple[str, bool]:
+        """Mark a sync queued unless one is queued or running: answer (the job id, whether it is new).
 
+        A job queued or running since before `stale_before` is taken as lost (its message went to the DLQ).
+        """
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=store_key(store_id),
+                UpdateExpression="SET sync = :sync, updated_at = :now, version = version + :one",
+                ConditionExpression=(
+                    "#status = :connected AND (attribute_not_exists(sync.#state) OR sync.#state = :idle "
+                    "OR attribute_not_exists(sync.queued_at) OR sync.queued_at < :stale)"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#state": "state"},
+                ExpressionAttributeValues={
+                    ":sync": attribute(model_map(SyncState(state="queued", job_id=job_id, queued_at=now))),
+                    ":stale": attribute(stale_before),
+                    ":connected": attribute("connected"),
+                    ":idle": attribute("idle"),
+                    ":now": attribute(now),
+                    ":one": attribute(1),
+                },
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            store = self.get(store_id)
+            if store is not None and store.sync.state in ("queued", "running") and store.sync.job_id:
+                return store.sync.job_id, False
+            raise NotConnected(f"store {store_id} is not connected") from None
+        return job_id, True
 
-def _to_item(model: Any) -> dict[str, Any]:
-    return {k: _value(v) for k, v in _dump(model).items()}
+    def save_sync(self, store_id: int, epoch: int, sync: SyncState, products: ProductCounts | None = None) -> None:
+        """Record sync progress or its end; a worker of an older connection changes nothing."""
+        values: dict[str, Any] = {":sync": attribute(model_map(sync)), ":epoch": attribute(epoch)}
+        update = "SET sync = :sync"
+        if products is not None:
+            update += ", products = :products"
+            values[":products"] = attribute(model_map(products))
+        self._conditional_update(store_id, update, "#epoch = :epoch", values)
 
+    def set_notice(
+        self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None
+    ) -> None:
+        """Show (or clear) why the catalog is not synced; a status other than connected leaves the sparse index."""
+        values: dict[str, Any] = {":epoch": attribute(epoch)}
+        names: dict[str, str] = {}
+        sets, removes = [], []
+        if notice is None:
+            removes.append("notice")
+        else:
+            sets.append("notice = :notice")
+            values[":notice"] = attribute(model_map(notice))
+        if status is not None:
+            sets.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = attribute(status)
+            if status != "connected":
+                removes.append("connected_shard")
+        update = (f"SET {', '.join(sets)} " if sets else "") + (f"REMOVE {', '.join(removes)}" if removes else "")
+        self._conditional_update(store_id, update, "#epoch = :epoch", values, names)
 
-def _value(value: Any) -> Any:
-    return _serializer.serialize(_strip_none(value))
-
-
-def _strip_none(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _strip_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_strip_none(v) for v in value]
-    return value
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items() if k not in ("pk", "sk")}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimal back to int."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_plain(v) for v in value]
-    if type(value).__name__ == "Decimal":
-        return int(value) if value == int(value) else float(value)
-    return value
+    def _conditional_update(
+        self, store_id: int, update: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
+    ) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=store_key(store_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ExpressionAttributeNames={"#epoch": "epoch", **(names or {})},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise ConcurrentUpdate(f"store {store_id} moved to another connection") from None
+            raise
 
 
 def _is_condition_failure(error: ClientError) -> bool:

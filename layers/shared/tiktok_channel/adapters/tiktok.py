@@ -8,22 +8,28 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
 from tiktok_channel.adapters.http import RetryPolicy, TransientError, call_with_retries
+from tiktok_channel.adapters.rate_limit import PausedError, tiktok_bucket
 from tiktok_channel.models.tiktok import (
     AccessTokenData,
     BusinessCenterList,
     BusinessProfile,
+    CatalogItem,
+    CatalogItemList,
     CatalogList,
     CatalogSummary,
     CreatedCatalog,
     CreatedPixel,
     Envelope,
+    FeedLog,
+    FeedLogAnswer,
+    FeedLogId,
     NoData,
     Paged,
     PixelList,
@@ -71,6 +77,14 @@ class TikTokOutcomeUnknown(TikTokError):
     """A request that is not safe to repeat was sent but its answer was lost: it may have taken effect."""
 
 
+class CallGate(Protocol):
+    """The fleet-wide limiter every call passes (FleetRateLimiter in production)."""
+
+    def acquire(self, bucket: str, *, max_wait_seconds: float) -> None: ...
+
+    def pause(self, seconds: float) -> float: ...
+
+
 class TikTokClient:
     def __init__(
         self,
@@ -81,6 +95,9 @@ class TikTokClient:
         secret: str,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        gate: CallGate | None = None,
+        pause_seconds: float = 300.0,
+        max_wait_seconds: float = 30.0,
     ) -> None:
         self._http = http
         self._base = api_url.rstrip("/") + _API
@@ -88,6 +105,9 @@ class TikTokClient:
         self._secret = secret
         self._retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep or time.sleep
+        self._gate = gate
+        self._pause_seconds = pause_seconds  # TikTok's "about 5 minutes" after 40100
+        self._max_wait_seconds = max_wait_seconds
 
     # -- OAuth ---------------------------------------------------------------------------------
     def exchange_auth_code(self, auth_code: str) -> AccessTokenData:
@@ -131,6 +151,33 @@ class TikTokClient:
         body = {"advertiser_id": advertiser_id, "pixel_name": name}
         return self._call("POST", "/pixel/create/", CreatedPixel, token=token, json_body=body, repeatable=False)
 
+    # -- catalog products (upload and delete are upserts keyed on sku_id: safe to repeat) ---------
+    def upload_products(self, token: str, *, bc_id: str, catalog_id: str, products: list[dict[str, Any]]) -> str:
+        body = {"bc_id": bc_id, "catalog_id": catalog_id, "products": products}
+        return self._call("POST", "/catalog/product/upload/", FeedLogId, token=token, json_body=body).feed_log_id
+
+    def delete_products(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> str:
+        body = {"bc_id": bc_id, "catalog_id": catalog_id, "sku_ids": sku_ids}
+        return self._call("POST", "/catalog/product/delete/", FeedLogId, token=token, json_body=body).feed_log_id
+
+    def feed_log(self, token: str, *, bc_id: str, catalog_id: str, feed_log_id: str) -> FeedLog:
+        params = {"bc_id": bc_id, "catalog_id": catalog_id, "feed_log_id": feed_log_id}
+        return self._call("GET", "/catalog/product/log/", FeedLogAnswer, token=token, params=params).product_feed_log
+
+    def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]:
+        """Review state of up to 1000 SKUs."""
+        params = {"bc_id": bc_id, "catalog_id": catalog_id, "sku_ids": json.dumps(sku_ids), "page_size": 500}
+        found: list[CatalogItem] = []
+        for listing in self._pages("/catalog/product/get/", CatalogItemList, token, params):
+            found.extend(listing.items)
+        return found
+
+    def iter_catalog_products(self, token: str, *, bc_id: str, catalog_id: str) -> Iterator[CatalogItem]:
+        """Everything the catalog holds, 500 per call (TikTok stops at page × page_size = 100,000)."""
+        params = {"bc_id": bc_id, "catalog_id": catalog_id, "page_size": 500}
+        for listing in self._pages("/catalog/product/get/", CatalogItemList, token, params):
+            yield from listing.items
+
     # -- plumbing ------------------------------------------------------------------------------
     def _pages(self, path: str, model: type[P], token: str, params: dict[str, Any]) -> Iterator[P]:
         page = 1
@@ -158,6 +205,8 @@ class TikTokClient:
         content = json.dumps(json_body).encode() if json_body is not None else None
 
         def once() -> M:
+            if self._gate is not None:
+                self._gate.acquire(tiktok_bucket(path), max_wait_seconds=self._max_wait_seconds)
             try:
                 response = self._http.request(
                     method, self._base + path, params=params, content=content, headers=headers
@@ -169,7 +218,13 @@ class TikTokClient:
                 if repeatable:
                     raise TikTokUnavailable(message) from None
                 raise TikTokOutcomeUnknown(message) from None
-            return self._parse(path, response, model)
+            try:
+                return self._parse(path, response, model)
+            except TikTokUnavailable as failure:
+                if failure.code == RATE_LIMITED and self._gate is not None:
+                    # The limit is the app's, shared by every worker: the whole fleet waits, nobody retries.
+                    raise PausedError(self._gate.pause(self._pause_seconds)) from None
+                raise
 
         return call_with_retries(once, self._retry_policy, sleep=self._sleep)
 

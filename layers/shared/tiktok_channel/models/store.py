@@ -47,6 +47,7 @@ class SyncState(BaseModel):
 
     state: Literal["idle", "queued", "running"] = "idle"
     job_id: str | None = None
+    queued_at: str | None = None  # a job queued or running for hours was lost: a new one may start
     done: int = 0
     total: int = 0
     last_finished_at: str | None = None
@@ -61,6 +62,13 @@ class ProductCounts(BaseModel):
     pending: int = 0
     rejected: int = 0
     held_back: int = 0
+
+
+class Notice(BaseModel):
+    model_config = _MODEL
+
+    code: str
+    message: str
 
 
 class Store(BaseModel):
@@ -84,6 +92,8 @@ class Store(BaseModel):
     sync: SyncState = SyncState()
     products: ProductCounts = ProductCounts()
     storefront_state: str = "not_applied"
+    # Why the catalog is not being kept in sync (currency changed, Ecwid access lost, TikTok revoked).
+    notice: Notice | None = None
     installed_at: str | None = None
     updated_at: str | None = None
     version: int = 0

@@ -110,3 +110,66 @@ class PixelList(Paged):
 class CreatedPixel(_TikTokModel):
     pixel_code: str
     pixel_id: str | None = None
+
+
+# -- catalog products ----------------------------------------------------------------------------
+class FeedLogId(_TikTokModel):
+    """The answer of an upload or a delete: TikTok processes the feed asynchronously."""
+
+    feed_log_id: str
+
+
+class AffectedSku(_TikTokModel):
+    sku_id: str
+
+
+class FeedIssue(_TikTokModel):
+    field: str | None = None
+    issue: str | None = None
+    suggestion: str | None = None
+    affected_product_count: int | None = None
+    affected_product_item_list: list[AffectedSku] | None = None
+
+
+class _FeedLogData(_TikTokModel):
+    error_affected_products: list[FeedIssue] | None = None
+
+
+class FeedLog(_TikTokModel):
+    process_status: str = "PROCESSING"
+    add_count: int = 0
+    update_count: int = 0
+    delete_count: int = 0
+    error_count: int = 0
+    feed_log_data: _FeedLogData = _FeedLogData()
+
+    @property
+    def done(self) -> bool:
+        return self.process_status.upper() not in ("PROCESSING", "WAITING", "PENDING")
+
+    @property
+    def issues(self) -> list[FeedIssue]:
+        return self.feed_log_data.error_affected_products or []
+
+
+class FeedLogAnswer(_TikTokModel):
+    product_feed_log: FeedLog
+
+
+class RejectInfo(_TikTokModel):
+    reason: str | None = None
+    suggestion: str | None = None
+
+
+class Audit(_TikTokModel):
+    audit_status: str = "processing"
+    reject_info: list[RejectInfo] | None = None
+
+
+class CatalogItem(_TikTokModel):
+    sku_id: str
+    audit: Audit = Audit()
+
+
+class CatalogItemList(Paged):
+    items: list[CatalogItem] = Field(default=[], alias="list")

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from tiktok_channel.adapters.rate_limit import PausedError
 from tiktok_channel.adapters.store_repository import ConcurrentUpdate
 from tiktok_channel.adapters.tiktok import (
     TikTokAuthCodeInvalid,
@@ -228,6 +229,8 @@ def _begin(services: Services, record: OAuthState, auth_code: str, code_hash: st
         raise BadRequest(f"TikTok refused this app's access. {_AGAIN}", code="tiktok_access_revoked") from None
     except TikTokError as failure:
         raise _tiktok_unavailable(failure, resumable=False) from None
+    except PausedError:
+        raise _tiktok_busy(resumable=False) from None
     pending = PendingConnection(
         nonce=record.nonce,
         access_token=services.cipher.encrypt(
@@ -260,6 +263,8 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
         ) from None
     except TikTokError as failure:
         raise _tiktok_unavailable(failure, resumable=True) from None
+    except PausedError:
+        raise _tiktok_busy(resumable=True) from None
 
     connection = TikTokConnection.model_validate(
         {
@@ -391,6 +396,11 @@ def _tiktok_unavailable(failure: TikTokError, *, resumable: bool) -> AppError:
             code="tiktok_unavailable",
         )
     return UpstreamUnavailable(f"TikTok is not answering right now. Wait a minute. {_AGAIN}", code="tiktok_unavailable")
+
+
+def _tiktok_busy(*, resumable: bool) -> AppError:
+    then = "Reload this page in a few minutes to finish connecting." if resumable else f"Wait a few minutes. {_AGAIN}"
+    return UpstreamUnavailable(f"TikTok asked this app to slow down. {then}", code="tiktok_busy")
 
 
 def _job_id(nonce: str) -> str:

@@ -1,0 +1,203 @@
+"""The catalog side of the stores table: one item per SKU, short-lived sync-run items, remembered image sizes.
+
+Keys: SKU items are (STORE#<id>, SKU#<sku_id>); a sync run is (STORE#<id>, RUN#<job_id>) with its pages
+(STORE#<id>, RUN#<job_id>#PAGE#<offset>), both with a TTL; image sizes are (IMAGE#<url hash>, IMAGE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes
+from tiktok_channel.catalog.mapping import ImageSize
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+SkuStatus = Literal["pending", "listed", "rejected", "held_back"]
+RUN_TTL_SECONDS = 7 * 86_400
+IMAGE_TTL_SECONDS = 30 * 86_400
+_BATCH_GET = 100  # DynamoDB's BatchGetItem limit
+_BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message: str
+    suggestion: str | None = None
+
+
+class SkuRecord(BaseModel):
+    """What the app knows of one SKU. `hash` is the content TikTok last accepted (absent: send it again)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sku_id: str
+    product_id: int
+    title: str = ""
+    status: SkuStatus
+    on_tiktok: bool = False
+    hash: str | None = None
+    reasons: list[Reason] = []
+    updated_at: str | None = None
+
+
+class SyncRun(BaseModel):
+    """A full sync in progress: where it is, so a redelivered or continued message resumes there."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    mode: Literal["full", "replace"]
+    hidden_category_ids: list[int] = []
+    offset: int = 0
+    total: int = 0
+    part: int = 0
+    uploaded: int = 0
+    deleted: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None  # a message delivered again after the end finds nothing left to do
+
+
+def sku_key(store_id: int, sku_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"SKU#{sku_id}"}}
+
+
+def run_key(store_id: int, job_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"RUN#{job_id}"}}
+
+
+def image_key(url: str) -> dict[str, Any]:
+    return {"pk": {"S": f"IMAGE#{hashlib.sha256(url.encode()).hexdigest()}"}, "sk": {"S": "IMAGE"}}
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class DynamoCatalogRepository:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
+        self._db = dynamodb
+        self._table = table_name
+        self.items_written = 0  # counted for the benchmark and the logs
+
+    # -- SKU items -----------------------------------------------------------------------------
+    def get_skus(self, store_id: int, sku_ids: Iterable[str]) -> dict[str, SkuRecord]:
+        keys = [sku_key(store_id, sku_id) for sku_id in dict.fromkeys(sku_ids)]
+        found: dict[str, SkuRecord] = {}
+        for chunk in _chunks(keys, _BATCH_GET):
+            request: dict[str, Any] = {self._table: {"Keys": list(chunk), "ConsistentRead": True}}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self._table, []):
+                    record = SkuRecord.model_validate(from_item(item))
+                    found[record.sku_id] = record
+                request = dict(answer.get("UnprocessedKeys") or {})
+        return found
+
+    def put_skus(self, store_id: int, records: Iterable[SkuRecord]) -> None:
+        self._write([{"PutRequest": {"Item": {**sku_key(store_id, r.sku_id), **model_attributes(r)}}} for r in records])
+
+    def delete_skus(self, store_id: int, sku_ids: Iterable[str]) -> None:
+        self._write([{"DeleteRequest": {"Key": sku_key(store_id, sku_id)}} for sku_id in dict.fromkeys(sku_ids)])
+
+    def all_skus(self, store_id: int) -> Iterator[SkuRecord]:
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sku)",
+            ExpressionAttributeValues={":pk": {"S": f"STORE#{store_id}"}, ":sku": {"S": "SKU#"}},
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield SkuRecord.model_validate(from_item(item))
+
+    # -- sync runs -----------------------------------------------------------------------------
+    def get_run(self, store_id: int, job_id: str) -> SyncRun | None:
+        answer = self._db.get_item(TableName=self._table, Key=run_key(store_id, job_id), ConsistentRead=True)
+        item = answer.get("Item")
+        return SyncRun.model_validate(from_item(item)) if item else None
+
+    def put_run(self, store_id: int, run: SyncRun, now: float) -> None:
+        item = {**run_key(store_id, run.job_id), **model_attributes(run), "ttl": attribute(int(now) + RUN_TTL_SECONDS)}
+        self._db.put_item(TableName=self._table, Item=item)
+        self.items_written += 1
+
+    def record_page(self, store_id: int, job_id: str, offset: int, sku_ids: Iterable[str], now: float) -> None:
+        """Remember which SKUs a page showed, so the end of the run knows what disappeared."""
+        item = {
+            "pk": {"S": f"STORE#{store_id}"},
+            "sk": {"S": f"RUN#{job_id}#PAGE#{offset:09d}"},
+            "sku_ids": attribute(sorted(set(sku_ids))),
+            "ttl": attribute(int(now) + RUN_TTL_SECONDS),
+        }
+        self._db.put_item(TableName=self._table, Item=item)
+        self.items_written += 1
+
+    def seen_skus(self, store_id: int, job_id: str) -> set[str]:
+        seen: set[str] = set()
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :page)",
+            ExpressionAttributeValues={":pk": {"S": f"STORE#{store_id}"}, ":page": {"S": f"RUN#{job_id}#PAGE#"}},
+            ProjectionExpression="sku_ids",
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page["Items"]:
+                seen.update(value["S"] for value in item.get("sku_ids", {}).get("L", []))
+        return seen
+
+    # -- image sizes ---------------------------------------------------------------------------
+    def get_image_sizes(self, urls: Sequence[str]) -> dict[str, ImageSize]:
+        keys = {image_key(url)["pk"]["S"]: url for url in urls}
+        found: dict[str, ImageSize] = {}
+        for chunk in _chunks(list(keys), _BATCH_GET):
+            request: dict[str, Any] = {self._table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "IMAGE"}} for pk in chunk]}}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self._table, []):
+                    data = from_item(item)
+                    url = keys[item["pk"]["S"]]
+                    found[url] = ImageSize(
+                        width=int(data["width"]), height=int(data["height"]), format=str(data["format"])
+                    )
+                request = dict(answer.get("UnprocessedKeys") or {})
+        return found
+
+    def put_image_sizes(self, sizes: dict[str, ImageSize], now: float) -> None:
+        """Remember image sizes read from the images themselves, so later syncs need no ranged GET."""
+        expires = attribute(int(now) + IMAGE_TTL_SECONDS)
+        self._write(
+            [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            **image_key(url),
+                            "width": attribute(size.width),
+                            "height": attribute(size.height),
+                            "format": attribute(size.format),
+                            "ttl": expires,
+                        }
+                    }
+                }
+                for url, size in sizes.items()
+            ]
+        )
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(requests, _BATCH_WRITE):
+            pending: dict[str, Any] = {self._table: list(chunk)}
+            while pending:
+                answer = self._db.batch_write_item(RequestItems=pending)
+                pending = dict(answer.get("UnprocessedItems") or {})
+            self.items_written += len(chunk)

@@ -1,0 +1,501 @@
+"""Ecwid product → TikTok catalog SKUs: which SKUs a product yields, the TikTok product object of each,
+and which are held back and why (design.md "Catalog rules", tiktok-api.md "Catalog products")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidCombination, EcwidProduct
+
+TITLE_LIMIT: Final = 500
+DESCRIPTION_LIMIT: Final = 10_000
+BRAND_LIMIT: Final = 150
+MAX_ADDITIONAL_IMAGES: Final = 10
+MIN_IMAGE_SIDE: Final = 500
+ACCEPTED_IMAGE_FORMATS: Final = frozenset({"JPEG", "PNG"})
+# The key TikTok reads additional images from is unconfirmed (tiktok-api.md): callers may pass the other one.
+DEFAULT_ADDITIONAL_IMAGES_KEY: Final = "additional_image_urls"
+
+_CONDITIONS: Final = frozenset({"NEW", "REFURBISHED", "USED"})
+# ISO 4217 currencies without minor units: a fraction of a yen is not a price.
+_ZERO_DECIMAL_CURRENCIES: Final = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
+_EXTENSION_FORMATS: Final = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    width: int
+    height: int
+    format: str  # "JPEG" | "PNG" | another format as detected ("GIF", "WEBP")
+
+    @property
+    def qualifies(self) -> bool:
+        """TikTok filters out anything else, and a product without an accepted image is not approved."""
+        return self.format in ACCEPTED_IMAGE_FORMATS and min(self.width, self.height) >= MIN_IMAGE_SIDE
+
+
+# The engine's size lookup for URLs Ecwid gave no size for (a ranged GET, remembered per URL).
+ImageSizes = Callable[[str], ImageSize | None]
+
+
+@dataclass(frozen=True)
+class SkuUpload:
+    sku_id: str
+    product_id: int
+    title: str
+    fields: dict[str, Any]  # the TikTok product object, as sent to catalog/product/upload
+    hash: str  # of `fields`: equal hashes mean nothing TikTok sees has changed
+
+
+@dataclass(frozen=True)
+class SkuHeldBack:
+    sku_id: str
+    product_id: int
+    title: str
+    code: str  # "no_image" | "no_price" | "no_name"
+    message: str  # for the merchant: what is wrong and what to change in Ecwid
+
+
+@dataclass(frozen=True)
+class ProductMapping:
+    """What one Ecwid product is on TikTok; both tuples are empty when it must not be there at all."""
+
+    product_id: int
+    uploads: tuple[SkuUpload, ...]
+    held_back: tuple[SkuHeldBack, ...]
+
+
+# -- which products are shown -------------------------------------------------------------------------------
+
+
+def hidden_category_ids(categories: Iterable[EcwidCategory]) -> frozenset[int]:
+    """Categories a shopper cannot see: disabled, or under a disabled parent at any depth.
+
+    Pass every category (`hidden_categories=true`): Ecwid leaves hidden ones out of its list otherwise,
+    and a category missing from the list is taken as visible.
+    """
+    by_id = {category.id: category for category in categories}
+    hidden: set[int] = set()
+    for category in by_id.values():
+        current: EcwidCategory | None = category
+        walked: set[int] = set()
+        while current is not None and current.id not in walked:  # a parent loop must not hang the sync
+            if not current.enabled or current.id in hidden:
+                hidden.add(category.id)
+                break
+            walked.add(current.id)
+            current = by_id.get(current.parent_id) if current.parent_id else None
+    return frozenset(hidden)
+
+
+def is_shown(product: EcwidProduct, hidden: frozenset[int]) -> bool:
+    """Enabled, and either in no category (Ecwid shows it on the front page) or in one a shopper can see."""
+    if not product.enabled:
+        return False
+    return not product.category_ids or any(c not in hidden for c in product.category_ids)
+
+
+def sku_ids_of(product: EcwidProduct) -> list[str]:
+    """Every sku_id the product can produce, shown or not (to find the SKUs to delete from TikTok)."""
+    if not product.combinations:
+        return [str(product.id)]
+    return [_variation_sku_id(product, c) for c in product.combinations]
+
+
+def _variation_sku_id(product: EcwidProduct, combination: EcwidCombination) -> str:
+    # Ids, not Ecwid's SKU: the merchant may edit or repeat an SKU, and TikTok keys everything on sku_id.
+    return f"{product.id}-{combination.id}"
+
+
+# -- the mapping --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One URL of a picture; width and height when Ecwid's JSON gave them."""
+
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+# One picture as URLs, best first: the original, then Ecwid's resized copies (a copy is tried when the
+# original's format is not accepted; copies are never larger, so a too small original ends the search).
+_Slot = tuple[_Candidate, ...]
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """What one SKU sells: the product itself, or one of its variations with the product's values filled in."""
+
+    sku_id: str
+    item_group_id: str | None
+    title: str
+    price: float
+    compare_to_price: float | None
+    availability: str
+    own_image: _Slot
+
+
+def map_product(
+    product: EcwidProduct,
+    *,
+    currency: str,
+    hidden: frozenset[int],
+    image_sizes: ImageSizes,
+    additional_images_key: str = DEFAULT_ADDITIONAL_IMAGES_KEY,
+) -> ProductMapping:
+    """The TikTok SKUs of one product: uploads with their fields and hash, and those held back with a reason."""
+    if not is_shown(product, hidden):
+        return ProductMapping(product.id, (), ())
+    currency = currency.upper()
+    images = _Images(product, image_sizes)
+    shared = _shared_fields(product)
+    uploads: list[SkuUpload] = []
+    held_back: list[SkuHeldBack] = []
+    for offer in _offers(product):
+        # Name and price first: a SKU held back for those needs no image lookups. A variation's own
+        # picture comes before the product's, which stand in when it has none that qualifies.
+        problem = _problem(product, offer, currency)
+        image_url = (images.pick(offer.own_image) or images.main()) if problem is None else None
+        if image_url is None:
+            code, message = problem or _held_back_reason("no_image", offer.item_group_id is not None)
+            held_back.append(SkuHeldBack(offer.sku_id, product.id, offer.title, code, message))
+            continue
+        fields = _fields(offer, shared, currency, image_url)
+        additional = [url for url in images.qualifying() if url != image_url][:MAX_ADDITIONAL_IMAGES]
+        if additional:
+            fields[additional_images_key] = additional
+        uploads.append(SkuUpload(offer.sku_id, product.id, offer.title, fields, _hash(fields)))
+    return ProductMapping(product.id, tuple(uploads), tuple(held_back))
+
+
+def _hash(fields: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a TikTok product object."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _offers(product: EcwidProduct) -> Iterator[_Offer]:
+    name = _one_line(product.name)
+    if not product.combinations:
+        yield _Offer(
+            sku_id=str(product.id),
+            item_group_id=None,
+            title=_cut(name, TITLE_LIMIT),
+            price=product.price,
+            compare_to_price=product.compare_to_price,
+            availability=_availability(product.unlimited, product.in_stock, product.quantity),
+            own_image=(),
+        )
+        return
+    for combination in product.combinations:
+        if {"unlimited", "in_stock", "quantity"} & combination.model_fields_set:
+            availability = _availability(combination.unlimited, combination.in_stock, combination.quantity)
+        else:  # Ecwid gave the variation no stock of its own: it shares the product's
+            availability = _availability(product.unlimited, product.in_stock, product.quantity)
+        own_image = _slot(
+            (combination.original_image.url, combination.original_image.width, combination.original_image.height)
+            if combination.original_image
+            else None,
+            combination.original_image_url,
+            combination.image_url,
+        )
+        yield _Offer(
+            sku_id=_variation_sku_id(product, combination),
+            item_group_id=str(product.id),
+            title=_variation_title(name, [o.value for o in combination.options]),
+            price=product.price if combination.price is None else combination.price,
+            compare_to_price=(
+                product.compare_to_price if combination.compare_to_price is None else combination.compare_to_price
+            ),
+            availability=availability,
+            own_image=own_image,
+        )
+
+
+def _problem(product: EcwidProduct, offer: _Offer, currency: str) -> tuple[str, str] | None:
+    variation = offer.item_group_id is not None
+    if not _one_line(product.name):
+        return _held_back_reason("no_name", variation)
+    if _amount(offer.price, currency) <= 0:  # what TikTok would see after rounding
+        return _held_back_reason("no_price", variation)
+    return None
+
+
+def _held_back_reason(code: str, variation: bool) -> tuple[str, str]:
+    if code == "no_name":
+        return code, "This product has no name. Give it a name in Ecwid: TikTok needs a title for every product."
+    if code == "no_price":
+        what = "this variation (or the product)" if variation else "this product"
+        return code, f"The price is 0. Set a price above 0 for {what} in Ecwid: TikTok does not list free items."
+    what = "the product or to this variation" if variation else "the product"
+    return code, (
+        f"Add an image of at least 500×500 px (JPG or PNG) to {what} in Ecwid: "
+        "TikTok does not accept smaller images or other formats."
+    )
+
+
+def _fields(offer: _Offer, shared: dict[str, Any], currency: str, image_url: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {"sku_id": offer.sku_id}
+    if offer.item_group_id is not None:
+        fields["item_group_id"] = offer.item_group_id
+    fields["title"] = offer.title
+    fields["description"] = shared["description"] or _cut(offer.title, DESCRIPTION_LIMIT)
+    fields["availability"] = offer.availability
+    fields["price_info"] = _price_info(offer.price, offer.compare_to_price, currency)
+    fields["image_url"] = image_url
+    fields.update({key: value for key, value in shared.items() if key != "description"})
+    return fields
+
+
+def _shared_fields(product: EcwidProduct) -> dict[str, Any]:
+    """The fields every SKU of the product carries alike (description may be empty: each SKU falls back)."""
+    fields: dict[str, Any] = {"description": _cut(_plain_text(product.description), DESCRIPTION_LIMIT)}
+    if product.url:
+        fields["landing_page"] = {"landing_page_url": product.url}
+    brand = product.attribute("BRAND")
+    if brand is not None and _one_line(brand.value):
+        fields["brand"] = _cut(_one_line(brand.value), BRAND_LIMIT)
+    condition = (product.product_condition or "").upper()
+    fields["product_detail"] = {"condition": condition if condition in _CONDITIONS else "NEW"}
+    if product.google_product_category:
+        fields["google_product_category"] = str(product.google_product_category)
+    upc = product.attribute("UPC")
+    if upc is not None and re.fullmatch(r"[0-9]+", upc.value.strip()):
+        fields["global_trade_item_number"] = upc.value.strip()
+    return fields
+
+
+def _availability(unlimited: bool | None, in_stock: bool | None, quantity: int | None) -> str:
+    if unlimited:
+        return "IN_STOCK"
+    if quantity is None:  # Ecwid omits the quantity when it does not count stock
+        return "IN_STOCK" if in_stock else "OUT_OF_STOCK"
+    return "IN_STOCK" if quantity > 0 and in_stock is not False else "OUT_OF_STOCK"
+
+
+def _price_info(price: float, compare_to_price: float | None, currency: str) -> dict[str, Any]:
+    amount = _amount(price, currency)
+    if compare_to_price is not None:
+        regular = _amount(compare_to_price, currency)
+        if regular > amount:
+            # Ecwid's compareToPrice is the struck-through regular price; TikTok wants it as the price.
+            return {"price": regular, "sale_price": amount, "currency": currency}
+    return {"price": amount, "currency": currency}
+
+
+def _amount(value: float, currency: str) -> float | int:
+    # Through Decimal of the printed value, so 2.675 rounds to 2.68 as a merchant expects, not to 2.67.
+    if currency in _ZERO_DECIMAL_CURRENCIES:
+        return int(Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP))
+    return float(Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+# -- images -------------------------------------------------------------------------------------------------
+
+
+def _slot(sized: tuple[str, int | None, int | None] | None, *urls: str | None) -> _Slot:
+    candidates: list[_Candidate] = []
+    if sized is not None and sized[0]:
+        candidates.append(_Candidate(*sized))
+    for url in urls:
+        if url and all(c.url != url for c in candidates):
+            candidates.append(_Candidate(url))
+    return tuple(candidates)
+
+
+def _product_slots(product: EcwidProduct) -> list[_Slot]:
+    """The product's pictures in Ecwid's order: main image, then gallery.
+
+    `media.images` lists the same pictures again, without sizes (and possibly under other URLs), so it is
+    read only when the older fields describe no image at all: a product whose images exist only there.
+    """
+    slots: list[_Slot] = []
+    main = product.original_image
+    main_slot = _slot(
+        (main.url, main.width, main.height) if main else None, product.original_image_url, product.image_url
+    )
+    if main_slot:
+        slots.append(main_slot)
+    slots.extend(_slot((g.url, g.width, g.height), g.image_url) for g in product.gallery_images)
+    if not slots:
+        media = sorted(product.media.images, key=lambda m: (not m.is_main, m.order_by))
+        slots.extend(_slot(None, m.image_original_url, m.image1500px_url) for m in media)
+    return [slot for slot in slots if slot]
+
+
+class _Images:
+    """Resolves a product's pictures to qualifying URLs, asking the size lookup at most once per URL."""
+
+    def __init__(self, product: EcwidProduct, image_sizes: ImageSizes) -> None:
+        self._product = product
+        self._lookup = image_sizes
+        self._sizes: dict[str, ImageSize | None] = {}
+        self._qualifying: list[str] | None = None
+
+    def main(self) -> str | None:
+        urls = self.qualifying()
+        return urls[0] if urls else None
+
+    def qualifying(self) -> list[str]:
+        """The product's qualifying image URLs, in order, each once."""
+        if self._qualifying is None:
+            found: list[str] = []
+            for slot in _product_slots(self._product):
+                url = self.pick(slot)
+                if url is not None and url not in found:
+                    found.append(url)
+            self._qualifying = found
+        return self._qualifying
+
+    def pick(self, slot: _Slot) -> str | None:
+        for candidate in slot:
+            size = self._size(candidate)
+            if size is None:
+                continue
+            if size.qualifies:
+                return candidate.url
+            if min(size.width, size.height) < MIN_IMAGE_SIDE:
+                return None
+        return None
+
+    def _size(self, candidate: _Candidate) -> ImageSize | None:
+        if candidate.width and candidate.height:
+            image_format = _format_from_extension(candidate.url)
+            if image_format is not None:
+                return ImageSize(candidate.width, candidate.height, image_format)
+        if candidate.url not in self._sizes:
+            self._sizes[candidate.url] = self._lookup(candidate.url)
+        return self._sizes[candidate.url]
+
+
+def _format_from_extension(url: str) -> str | None:
+    path = urlsplit(url).path
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return _EXTENSION_FORMATS.get(extension)
+
+
+# -- text ---------------------------------------------------------------------------------------------------
+
+_PARAGRAPH_TAGS: Final = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre", "hr", "figure"}
+)
+_LINE_TAGS: Final = frozenset(
+    {"div", "li", "tr", "dt", "dd", "section", "article", "header", "footer", "address", "caption"}
+)
+_CELL_TAGS: Final = frozenset({"td", "th"})
+_INVISIBLE_TAGS: Final = frozenset({"script", "style", "template", "noscript"})
+_TAG: Final = re.compile(r"<[A-Za-z!/]")
+_WHITESPACE: Final = re.compile(r"\s+")
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the visible text; block tags become a pending break, written only between two texts, so
+    nested or adjacent blocks give one line break (or one blank line), never a pile of them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._invisible = 0
+        self._pending_breaks = 0  # 1: a line break, 2: a blank line
+        self._bullet = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._invisible += 1
+        elif tag == "br":
+            self._pending_breaks = min(2, self._pending_breaks + 1)  # <br><br> is how editors space paragraphs
+        elif tag == "li":
+            self._break(1)
+            self._bullet = True
+        else:
+            self._separate(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)  # <br/> is one break, not an opening and a closing one
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._invisible = max(0, self._invisible - 1)
+        elif tag != "br":
+            self._separate(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self._invisible:
+            return
+        # In HTML a line break in the source is a space; only tags break lines.
+        text = _WHITESPACE.sub(" ", data)
+        if not text.strip():
+            if not self._pending_breaks:
+                self.parts.append(text)
+            return
+        if self._pending_breaks and self.parts:
+            self.parts.append("\n" * self._pending_breaks)
+            text = text.lstrip()
+        if self._bullet:
+            text = "• " + text.lstrip()
+        self._pending_breaks = 0
+        self._bullet = False
+        self.parts.append(text)
+
+    def _separate(self, tag: str) -> None:
+        if tag in _PARAGRAPH_TAGS:
+            self._break(2)
+        elif tag in _LINE_TAGS:
+            self._break(1)
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def _break(self, level: int) -> None:
+        self._pending_breaks = max(self._pending_breaks, level)
+
+
+def _plain_text(description: str) -> str:
+    """Ecwid's HTML description as plain text: tags gone, blocks on their own lines, entities decoded."""
+    if not description.strip():
+        return ""
+    if _TAG.search(description) is None:
+        # Plain text (an API-made product, say): its line breaks are meant, keep them.
+        return _tidy(unescape(description))
+    extractor = _TextExtractor()
+    extractor.feed(description)
+    extractor.close()
+    return _tidy("".join(extractor.parts))
+
+
+def _tidy(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _variation_title(name: str, values: list[str]) -> str:
+    """ "T-shirt (Red, L)": the name is shortened, never the options, since they tell variations apart."""
+    if not name:
+        return ""
+    chosen = [v for v in (_one_line(value) for value in values) if v]
+    suffix = f" ({', '.join(chosen)})" if chosen else ""
+    if len(suffix) > TITLE_LIMIT // 2:
+        return _cut(name + suffix, TITLE_LIMIT)
+    return _cut(name, TITLE_LIMIT - len(suffix)) + suffix
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"

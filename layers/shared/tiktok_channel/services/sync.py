@@ -1,0 +1,500 @@
+"""Journeys 3 and 4: a full sync makes the TikTok catalog equal to what the store should show, at least cost.
+
+Pages of products (oldest first) are mapped to SKUs; only SKUs whose content differs from what TikTok last
+accepted are uploaded, in batches; a SKU's hash is committed only once the upload's feed log accepted it.
+Each page's SKUs are recorded in a short-lived run item, so the end of the run knows which SKUs
+disappeared without a write per unchanged SKU; those are re-checked with Ecwid before they are deleted.
+A run that would outlive its invocation saves its place and queues its next part; a crash repeats at most
+the one batch that was not committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from tiktok_channel.adapters.catalog_repository import Reason, SkuRecord, SyncRun
+from tiktok_channel.adapters.ecwid import EcwidAccessLost
+from tiktok_channel.adapters.store_repository import ConcurrentUpdate
+from tiktok_channel.adapters.tiktok import TikTokTokenRevoked
+from tiktok_channel.catalog.images import read_image_size
+from tiktok_channel.catalog.mapping import (
+    ImageSize,
+    ProductMapping,
+    SkuUpload,
+    hidden_category_ids,
+    is_shown,
+    map_product,
+    sku_ids_of,
+)
+from tiktok_channel.models.ecwid_catalog import EcwidProduct
+from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.store import Notice, ProductCounts, Store, StoreStatus, SyncState, TikTokConnection
+from tiktok_channel.models.tiktok import CatalogItem, FeedLog
+
+if TYPE_CHECKING:
+    from tiktok_channel.runtime import Services
+
+logger = Logger(child=True)
+metrics = Metrics()
+
+DELETE_BATCH = 1000  # TikTok's limit per delete call
+STATUS_BATCH = 500  # product/get answers at most 500 per page, so 500 sku_ids fit one call
+IMAGE_PROBES = 16  # image headers read at once
+FEED_LOG_WAITS = (1.0, 2.0, 4.0, 8.0)  # when TikTok has not finished processing a feed yet
+
+
+@dataclass
+class _Ctx:
+    """One invocation's view of a run."""
+
+    store: Store
+    connection: TikTokConnection
+    ecwid_token: str
+    tiktok_token: str
+    run: SyncRun
+    hidden: frozenset[int]
+    batch: list[tuple[SkuUpload, SkuRecord | None]] = field(default_factory=list)
+    deletions: dict[str, SkuRecord | None] = field(default_factory=dict)
+    uploaded_now: set[str] = field(default_factory=set)
+
+    @property
+    def store_id(self) -> int:
+        return self.store.store_id
+
+
+class CatalogSync:
+    def __init__(self, services: Services, *, remaining_seconds: Callable[[], float], reserve_seconds: float = 60.0):
+        self._s = services
+        self._remaining = remaining_seconds
+        self._reserve = reserve_seconds
+        self._image_sizes: dict[str, ImageSize | None] = {}
+
+    # -- entry ---------------------------------------------------------------------------------
+    def run(self, message: QueueMessage) -> str:
+        """Run (a part of) a full sync; answers what happened: done, continued, frozen, stopped, dropped."""
+        store = self._s.stores.get(message.store_id)
+        if store is None or store.epoch != message.epoch or store.status != "connected" or store.tiktok is None:
+            metrics.add_metric(name="SyncDropped", unit=MetricUnit.Count, value=1)
+            logger.info("Sync message of another connection dropped", extra={"store_id": message.store_id})
+            return "dropped"
+        try:
+            return self._run(store, store.tiktok, message)
+        except EcwidAccessLost:
+            self._stop(
+                store,
+                "ecwid_access_lost",
+                Notice(
+                    code="ecwid_access_lost",
+                    message="The app lost access to your Ecwid store, so your catalog is no longer synced. "
+                    "Reinstall the app from the Ecwid App Market to resume.",
+                ),
+            )
+            return "stopped"
+        except TikTokTokenRevoked:
+            self._stop(
+                store,
+                "reconnect_needed",
+                Notice(
+                    code="reconnect_needed",
+                    message="TikTok no longer accepts this app's access, so your catalog is no longer synced. "
+                    "Press Reconnect to connect your TikTok account again.",
+                ),
+            )
+            return "stopped"
+        except ConcurrentUpdate:
+            logger.info("Store reconnected or disconnected during its sync", extra={"store_id": store.store_id})
+            return "dropped"
+
+    def _run(self, store: Store, connection: TikTokConnection, message: QueueMessage) -> str:
+        job_id = message.job_id or ""
+        ecwid_token = self._s.cipher.decrypt(store.ecwid_token or b"", store_id=store.store_id, field="ecwid_token")
+        tiktok_token = self._s.cipher.decrypt(connection.access_token, store_id=store.store_id, field="tiktok_token")
+        run = self._s.catalog.get_run(store.store_id, job_id)
+        if run is None:
+            profile = self._s.ecwid().get_profile(store.store_id, ecwid_token)
+            if profile.currency != connection.catalog_currency:
+                self._freeze(store, connection, profile.currency)
+                return "frozen"
+            if store.notice is not None and store.notice.code == "catalog_frozen":
+                self._s.stores.set_notice(store.store_id, store.epoch, None)  # the merchant switched back
+            hidden = hidden_category_ids(self._s.ecwid().all_categories(store.store_id, ecwid_token))
+            run = SyncRun(
+                job_id=job_id, mode=message.mode or "full", hidden_category_ids=sorted(hidden), started_at=self._iso()
+            )
+            self._s.catalog.put_run(store.store_id, run, self._s.clock())
+        if run.finished_at is not None:
+            return "done"
+        ctx = _Ctx(store, connection, ecwid_token, tiktok_token, run, frozenset(run.hidden_category_ids))
+        self._save_progress(ctx, "running")
+        return self._pages(ctx, message)
+
+    # -- the pages -----------------------------------------------------------------------------
+    def _pages(self, ctx: _Ctx, message: QueueMessage) -> str:
+        ecwid = self._s.ecwid()
+        offset = ctx.run.offset
+        while True:
+            page = ecwid.product_page(ctx.store_id, ctx.ecwid_token, offset=offset)
+            kept = self._process(ctx, page.items)
+            self._s.catalog.record_page(ctx.store_id, ctx.run.job_id, offset, kept, self._s.clock())
+            offset += page.count
+            ctx.run.total = page.total
+            if len(ctx.batch) >= self._s.settings.tiktok_upload_batch_size:
+                self._flush(ctx)
+                self._checkpoint(ctx, offset)
+            if page.count == 0 or offset >= page.total:
+                break
+            if self._remaining() < self._reserve:
+                self._flush(ctx)
+                self._flush_deletions(ctx)
+                self._checkpoint(ctx, offset)
+                part = (message.part or 0) + 1
+                self._s.queue.send(message.model_copy(update={"part": part, "cursor": str(offset)}))
+                logger.info("Sync continues in a next part", extra={"store_id": ctx.store_id, "part": part})
+                return "continued"
+        self._flush(ctx)
+        self._checkpoint(ctx, offset)
+        return self._finish(ctx)
+
+    def _process(self, ctx: _Ctx, products: list[EcwidProduct]) -> list[str]:
+        """Map a page; queue what changed for upload and what must go for deletion. Answers the SKUs seen."""
+        self._resolve_image_sizes(ctx, products)
+        mappings = [self._map(ctx, product) for product in products]
+        existing = self._s.catalog.get_skus(ctx.store_id, (s for p in products for s in sku_ids_of(p)))
+        seen: list[str] = []
+        held_back: list[SkuRecord] = []
+        for product, mapping in zip(products, mappings, strict=True):
+            produced = {u.sku_id for u in mapping.uploads} | {h.sku_id for h in mapping.held_back}
+            for upload in mapping.uploads:
+                seen.append(upload.sku_id)
+                record = existing.get(upload.sku_id)
+                if record is None or record.hash != upload.hash:
+                    ctx.batch.append((upload, record))
+            for held in mapping.held_back:
+                seen.append(held.sku_id)
+                record = existing.get(held.sku_id)
+                reasons = [Reason(message=held.message)]
+                if record is not None and record.on_tiktok:
+                    ctx.deletions[held.sku_id] = record  # it stopped qualifying: it leaves TikTok
+                if record is None or record.status != "held_back" or record.reasons != reasons:
+                    held_back.append(
+                        SkuRecord(
+                            sku_id=held.sku_id,
+                            product_id=product.id,
+                            title=held.title,
+                            status="held_back",
+                            on_tiktok=bool(record and record.on_tiktok),
+                            reasons=reasons,
+                            updated_at=self._iso(),
+                        )
+                    )
+            for sku_id in sku_ids_of(product):
+                if sku_id not in produced and sku_id in existing:
+                    ctx.deletions[sku_id] = existing[sku_id]  # hidden, disabled, or a variation gone
+        if held_back:
+            self._s.catalog.put_skus(ctx.store_id, held_back)
+        return seen
+
+    def _map(self, ctx: _Ctx, product: EcwidProduct) -> ProductMapping:
+        return map_product(
+            product,
+            currency=ctx.connection.catalog_currency or ctx.store.currency,
+            hidden=ctx.hidden,
+            image_sizes=self._image_sizes.get,
+        )
+
+    # -- image sizes: from Ecwid when given, else a ranged GET of the image, remembered per URL -----
+    def _resolve_image_sizes(self, ctx: _Ctx, products: list[EcwidProduct]) -> None:
+        wanted: list[str] = []
+
+        def record_miss(url: str) -> ImageSize | None:
+            if url not in self._image_sizes:
+                wanted.append(url)
+            return None
+
+        for product in products:
+            if is_shown(product, ctx.hidden):
+                map_product(product, currency=ctx.store.currency, hidden=ctx.hidden, image_sizes=record_miss)
+        missing = list(dict.fromkeys(wanted))
+        if not missing:
+            return
+        remembered = self._s.catalog.get_image_sizes(missing)
+        self._image_sizes.update(remembered)
+        to_read = [url for url in missing if url not in remembered]
+        if not to_read:
+            return
+        with ThreadPoolExecutor(max_workers=IMAGE_PROBES) as pool:
+            sizes = list(pool.map(lambda url: read_image_size(self._s.http, url), to_read))
+        learned = {url: size for url, size in zip(to_read, sizes, strict=True)}
+        self._image_sizes.update(learned)
+        self._s.catalog.put_image_sizes({u: s for u, s in learned.items() if s is not None}, self._s.clock())
+
+    # -- TikTok writes -------------------------------------------------------------------------
+    def _flush(self, ctx: _Ctx) -> None:
+        """Upload the batch, read its feed log, commit what TikTok accepted."""
+        while ctx.batch:
+            size = self._s.settings.tiktok_upload_batch_size
+            chunk, ctx.batch = ctx.batch[:size], ctx.batch[size:]
+            tiktok = self._s.tiktok()
+            feed_log_id = tiktok.upload_products(
+                ctx.tiktok_token,
+                bc_id=ctx.connection.bc_id or "",
+                catalog_id=ctx.connection.catalog_id or "",
+                products=[upload.fields for upload, _ in chunk],
+            )
+            log = self._feed_log(ctx, feed_log_id)
+            failed = _failures(log)
+            unaccounted = log.error_count > len(failed)
+            if unaccounted:
+                # TikTok lists only some of the failed SKUs: commit nothing unconfirmed, send it all again later.
+                logger.warning(
+                    "Feed log does not name every failed SKU",
+                    extra={"store_id": ctx.store_id, "errors": log.error_count, "named": len(failed)},
+                )
+            records = []
+            for upload, before in chunk:
+                reasons = failed.get(upload.sku_id)
+                was_on_tiktok = bool(before and before.on_tiktok)
+                if reasons is not None:
+                    records.append(
+                        SkuRecord(
+                            sku_id=upload.sku_id,
+                            product_id=upload.product_id,
+                            title=upload.title,
+                            status="rejected",
+                            on_tiktok=was_on_tiktok,
+                            reasons=reasons,
+                            updated_at=self._iso(),
+                        )
+                    )
+                elif not unaccounted:
+                    records.append(
+                        SkuRecord(
+                            sku_id=upload.sku_id,
+                            product_id=upload.product_id,
+                            title=upload.title,
+                            status="pending",
+                            on_tiktok=True,
+                            hash=upload.hash,
+                            updated_at=self._iso(),
+                        )
+                    )
+                    ctx.uploaded_now.add(upload.sku_id)
+            self._s.catalog.put_skus(ctx.store_id, records)
+            ctx.run.uploaded += len(chunk)
+            metrics.add_metric(name="SkusUploaded", unit=MetricUnit.Count, value=len(chunk))
+
+    def _flush_deletions(self, ctx: _Ctx) -> None:
+        sku_ids = list(ctx.deletions)
+        tiktok = self._s.tiktok()
+        for start in range(0, len(sku_ids), DELETE_BATCH):
+            chunk = sku_ids[start : start + DELETE_BATCH]
+            feed_log_id = tiktok.delete_products(
+                ctx.tiktok_token,
+                bc_id=ctx.connection.bc_id or "",
+                catalog_id=ctx.connection.catalog_id or "",
+                sku_ids=chunk,
+            )
+            self._feed_log(ctx, feed_log_id)
+            still_held = [
+                r.model_copy(update={"on_tiktok": False})
+                for s in chunk
+                if (r := ctx.deletions[s]) is not None and r.status == "held_back"
+            ]
+            self._s.catalog.delete_skus(ctx.store_id, [s for s in chunk if s not in {r.sku_id for r in still_held}])
+            if still_held:
+                self._s.catalog.put_skus(ctx.store_id, still_held)
+            ctx.run.deleted += len(chunk)
+            metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
+        ctx.deletions.clear()
+
+    def _feed_log(self, ctx: _Ctx, feed_log_id: str) -> FeedLog:
+        tiktok = self._s.tiktok()
+        for wait in (0.0, *FEED_LOG_WAITS):
+            if wait:
+                time.sleep(wait)
+            log = tiktok.feed_log(
+                ctx.tiktok_token,
+                bc_id=ctx.connection.bc_id or "",
+                catalog_id=ctx.connection.catalog_id or "",
+                feed_log_id=feed_log_id,
+            )
+            if log.done:
+                return log
+        return log  # still processing: nothing it names is committed, so those SKUs go again next time
+
+    # -- the end of a run ----------------------------------------------------------------------
+    def _finish(self, ctx: _Ctx) -> str:
+        seen = self._s.catalog.seen_skus(ctx.store_id, ctx.run.job_id)
+        records = {r.sku_id: r for r in self._s.catalog.all_skus(ctx.store_id)}
+        unseen = [r for r in records.values() if r.sku_id not in seen and r.sku_id not in ctx.deletions]
+        if unseen:
+            seen |= self._recheck(ctx, unseen)
+            self._flush(ctx)
+        if ctx.run.mode == "replace":
+            keep = {s for s in seen if not (s in records and records[s].status == "held_back")} | ctx.uploaded_now
+            for item in self._tiktok_catalog(ctx):
+                if item.sku_id not in keep and item.sku_id not in ctx.deletions:
+                    ctx.deletions[item.sku_id] = records.get(item.sku_id)
+        self._flush_deletions(ctx)
+        records = {r.sku_id: r for r in self._s.catalog.all_skus(ctx.store_id)}
+        self._refresh_reviews(
+            ctx, [r for r in records.values() if r.status == "pending" and r.sku_id not in ctx.uploaded_now], records
+        )
+        counts = ProductCounts(
+            listed=sum(r.status == "listed" for r in records.values()),
+            pending=sum(r.status == "pending" for r in records.values()),
+            rejected=sum(r.status == "rejected" for r in records.values()),
+            held_back=sum(r.status == "held_back" for r in records.values()),
+        )
+        result = (
+            f"{ctx.run.uploaded} uploaded, {ctx.run.deleted} removed, {counts.held_back} not uploaded, "
+            f"{counts.listed + counts.pending + counts.rejected} on TikTok"
+        )
+        ctx.run.finished_at = self._iso()
+        self._s.catalog.put_run(ctx.store_id, ctx.run, self._s.clock())
+        self._s.stores.save_sync(
+            ctx.store_id,
+            ctx.store.epoch,
+            SyncState(
+                state="idle",
+                job_id=ctx.run.job_id,
+                done=ctx.run.total,
+                total=ctx.run.total,
+                last_finished_at=self._iso(),
+                last_result=result,
+            ),
+            counts,
+        )
+        logger.info(
+            "Sync finished",
+            extra={
+                "store_id": ctx.store_id,
+                "job_id": ctx.run.job_id,
+                "uploaded": ctx.run.uploaded,
+                "deleted": ctx.run.deleted,
+            },
+        )
+        return "done"
+
+    def _recheck(self, ctx: _Ctx, unseen: list[SkuRecord]) -> set[str]:
+        """SKUs the pages did not show: their product may have moved between pages (offsets shift when a
+        product is deleted mid-sync). Ask Ecwid; map what still exists; delete the rest."""
+        ecwid = self._s.ecwid()
+        product_ids = sorted({r.product_id for r in unseen})
+        seen: set[str] = set()
+        for start in range(0, len(product_ids), 100):
+            found = ecwid.products_by_id(ctx.store_id, ctx.ecwid_token, product_ids[start : start + 100])
+            seen.update(self._process(ctx, found))
+        for record in unseen:
+            if record.sku_id not in seen:
+                ctx.deletions[record.sku_id] = record
+        return seen
+
+    def _tiktok_catalog(self, ctx: _Ctx) -> Iterable[CatalogItem]:
+        return self._s.tiktok().iter_catalog_products(
+            ctx.tiktok_token, bc_id=ctx.connection.bc_id or "", catalog_id=ctx.connection.catalog_id or ""
+        )
+
+    def _refresh_reviews(self, ctx: _Ctx, pending: list[SkuRecord], records: dict[str, SkuRecord]) -> None:
+        tiktok = self._s.tiktok()
+        changed: list[SkuRecord] = []
+        for start in range(0, len(pending), STATUS_BATCH):
+            chunk = pending[start : start + STATUS_BATCH]
+            items = {
+                i.sku_id: i
+                for i in tiktok.products_by_sku(
+                    ctx.tiktok_token,
+                    bc_id=ctx.connection.bc_id or "",
+                    catalog_id=ctx.connection.catalog_id or "",
+                    sku_ids=[r.sku_id for r in chunk],
+                )
+            }
+            for record in chunk:
+                item = items.get(record.sku_id)
+                if item is None:
+                    continue
+                status = item.audit.audit_status.lower()
+                if status == "approved":
+                    update = record.model_copy(update={"status": "listed", "reasons": []})
+                elif status == "rejected":
+                    reasons = [
+                        Reason(message=i.reason or "Rejected by TikTok's review", suggestion=i.suggestion)
+                        for i in item.audit.reject_info or []
+                    ]
+                    update = record.model_copy(update={"status": "rejected", "reasons": reasons})
+                else:
+                    continue
+                update.updated_at = self._iso()
+                changed.append(update)
+                records[record.sku_id] = update
+        if changed:
+            self._s.catalog.put_skus(ctx.store_id, changed)
+
+    # -- store state ---------------------------------------------------------------------------
+    def _checkpoint(self, ctx: _Ctx, offset: int) -> None:
+        ctx.run.offset = offset
+        self._s.catalog.put_run(ctx.store_id, ctx.run, self._s.clock())
+        self._save_progress(ctx, "running")
+
+    def _save_progress(self, ctx: _Ctx, state: str) -> None:
+        sync = ctx.store.sync.model_copy(
+            update={"state": state, "job_id": ctx.run.job_id, "done": ctx.run.offset, "total": ctx.run.total}
+        )
+        self._s.stores.save_sync(ctx.store_id, ctx.store.epoch, sync)
+
+    def _freeze(self, store: Store, connection: TikTokConnection, currency: str) -> None:
+        notice = Notice(
+            code="catalog_frozen",
+            message=f"Your store currency changed to {currency}, but your TikTok catalog is in "
+            f"{connection.catalog_currency} and TikTok cannot change it. Products are not synced until you switch "
+            f"the store currency back to {connection.catalog_currency}, or disconnect and connect again to create "
+            f"a catalog in {currency}.",
+        )
+        self._s.stores.set_notice(store.store_id, store.epoch, notice)
+        self._s.stores.save_sync(
+            store.store_id,
+            store.epoch,
+            store.sync.model_copy(
+                update={
+                    "state": "idle",
+                    "last_finished_at": self._iso(),
+                    "last_result": "Catalog frozen: currency changed",
+                }
+            ),
+        )
+        logger.info("Catalog frozen", extra={"store_id": store.store_id})
+
+    def _stop(self, store: Store, status: StoreStatus, notice: Notice) -> None:
+        try:
+            self._s.stores.set_notice(store.store_id, store.epoch, notice, status=status)
+            self._s.stores.save_sync(
+                store.store_id,
+                store.epoch,
+                store.sync.model_copy(
+                    update={"state": "idle", "last_finished_at": self._iso(), "last_result": notice.message}
+                ),
+            )
+        except ConcurrentUpdate:
+            return
+        metrics.add_metric(name="SyncStopped", unit=MetricUnit.Count, value=1)
+        logger.warning("Store sync stopped", extra={"store_id": store.store_id, "status": status})
+
+    def _iso(self) -> str:
+        return datetime.fromtimestamp(self._s.clock(), UTC).isoformat()
+
+
+def _failures(log: FeedLog) -> dict[str, list[Reason]]:
+    failed: dict[str, list[Reason]] = {}
+    for issue in log.issues:
+        reason = Reason(message=issue.issue or f"TikTok refused the field {issue.field}", suggestion=issue.suggestion)
+        for affected in issue.affected_product_item_list or []:
+            failed.setdefault(affected.sku_id, []).append(reason)
+    return failed
