@@ -164,6 +164,9 @@ class TikTokSandbox(Sandbox):
         # Scope granted to new tokens; a test narrows it to exercise 40001.
         self.default_scope: list[int] = list(ALL_SCOPES)
         self.rejection_rules: list[RejectionRule] = [prohibited_words_rule()]
+        # Checks TikTok makes when it ingests a feed (a failed product appears in the feed log, not in the
+        # catalog), beside the field rules: e.g. a landing page outside the verified domain. Empty by default.
+        self.ingestion_rules: list[Callable[[dict[str, Any]], ProductIssue | None]] = []
         # (image_url) -> TikTok image_status; None treats every image as good. See fetch_image_status.
         self.image_checker: Callable[[str], str] | None = None
         self._limiter = RateLimiter(default_limits(), penalty_seconds)
@@ -670,6 +673,8 @@ class TikTokSandbox(Sandbox):
         failed: list[tuple[dict[str, Any], int, list[ProductIssue]]] = []
         for index, product in enumerate(products):
             issues = validate_product(product, catalog.currency)
+            if not issues and isinstance(product, dict):
+                issues = [found for rule in self.ingestion_rules if (found := rule(product)) is not None]
             if not issues and product["sku_id"] in seen:
                 issues = [
                     ProductIssue(

@@ -27,6 +27,7 @@ from localrun.aws import LocalResources, provision
 from localrun.gateway import LocalGateway
 from localrun.lambda_runtime import LocalLambda, lambdas_for
 from localrun.template import load_template
+from localrun.triggers import SqsPollers
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.tiktok import TikTokSandbox
 from tiktok_channel.runtime import reset_services
@@ -135,6 +136,26 @@ class AppStack:
         for handle in handles:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         return seen
+
+    # -- the catalog worker, fed by the queue as Lambda would ---------------------------------------
+    def run_worker(self, timeout: float = 60.0) -> int:
+        """Deliver queued messages to the catalog worker until the queue is empty; answers how many."""
+        return SqsPollers(self.resources, self.lambdas, wait_seconds=0).drain(timeout)
+
+    def tiktok_catalog(self, store_id: int) -> dict[str, Any]:
+        """sku_id → fields of what the store's TikTok catalog holds."""
+        catalog_id = self.store_item(store_id)["tiktok"]["catalog_id"]
+        with self.tiktok.lock:
+            return {sku: dict(product.fields) for sku, product in self.tiktok.catalogs[catalog_id].products.items()}
+
+    def sku_items(self, store_id: int) -> dict[str, dict[str, Any]]:
+        return {str(i["sku_id"]): i for i in self.items(store_id) if str(i["sk"]).startswith("SKU#")}
+
+    def status(self, store_id: int, session: str | None = None) -> dict[str, Any]:
+        session = session or self.open_session(store_id)
+        answer = self.http.get(f"/api/stores/{store_id}", headers={"Authorization": f"Bearer {session}"})
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
 
     # -- a merchant's steps --------------------------------------------------------------------
     def install(self, store_id: int) -> httpx.Response:
