@@ -60,7 +60,8 @@ def test_first_sync_uploads_exactly_what_the_store_shows(stack: AppStack):
     catalog = stack.tiktok_catalog(STORE)
     variations = [f"{shirt}-{c.id}" for c in store.products[shirt].combinations]
     assert set(catalog) == {str(plain), str(both), str(nowhere), str(on_sale), *variations}
-    assert str(only_hidden) not in catalog and str(disabled) not in catalog
+    assert str(only_hidden) not in catalog
+    assert str(disabled) not in catalog
     blue = catalog[str(plain)]
     assert blue["title"] == "Blue mug"
     assert blue["description"] == "Holds 350 ml"
@@ -171,7 +172,8 @@ def test_feed_log_failures_keep_tiktoks_reason_and_are_sent_again(stack: AppStac
 
     assert set(stack.tiktok_catalog(STORE)) == {str(good), str(refused)}
     [upload] = stack.tiktok.calls_to("/open_api/v1.3/catalog/product/upload/")
-    assert str(refused) in upload.body.decode() and f'"sku_id": "{good}"' not in upload.body.decode()
+    assert str(refused) in upload.body.decode()
+    assert f'"sku_id": "{good}"' not in upload.body.decode()
 
 
 def test_review_outcomes_are_shown_with_tiktoks_reason(stack: AppStack):
