@@ -54,6 +54,7 @@ class FaultRule:
     count: int | None = None
     delay_seconds: float = 2.0  # for "slow" and "applied_timeout"
     methods: tuple[str, ...] = ()
+    query_contains: str = ""  # e.g. "offset=100": only requests whose query string holds it
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
@@ -64,6 +65,7 @@ class FaultRule:
             count=data.get("count"),
             delay_seconds=float(data.get("delay_seconds", 2.0)),
             methods=tuple(m.upper() for m in data.get("methods", ())),
+            query_contains=data.get("query_contains", ""),
         )
 
 
@@ -90,10 +92,10 @@ class FaultPlan:
         with self._lock:
             self._rules = []
 
-    def pick(self, method: str, path: str) -> FaultRule | None:
+    def pick(self, method: str, path: str, query: str = "") -> FaultRule | None:
         with self._lock:
             for rule in self._rules:
-                if not path.startswith(rule.path_prefix):
+                if not path.startswith(rule.path_prefix) or rule.query_contains not in query:
                     continue
                 if rule.methods and method not in rule.methods:
                     continue
@@ -274,7 +276,7 @@ class Sandbox:
                 self.calls.append(RecordedCall(request.method, request.path, request.query, body, self.clock.now()))
             if self.latency_seconds:
                 time.sleep(self.latency_seconds)
-        fault = None if is_control else self.faults.pick(request.method, request.path)
+        fault = None if is_control else self.faults.pick(request.method, request.path, parts.query)
         if fault is not None and fault.kind == "drop":
             raise _DropConnection
         if fault is not None and fault.kind == "slow":

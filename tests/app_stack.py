@@ -222,7 +222,10 @@ def decode_external_data(authorize_url: str) -> dict[str, Any]:
 
 @contextmanager
 def app_stack(
-    *, ecwid_options: dict[str, Any] | None = None, tiktok_options: dict[str, Any] | None = None
+    *,
+    ecwid_options: dict[str, Any] | None = None,
+    tiktok_options: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
 ) -> Iterator[AppStack]:
     ecwid = EcwidSandbox(ECWID_CLIENT_ID, ECWID_CLIENT_SECRET, **(ecwid_options or {}))
     tiktok = TikTokSandbox(app_id=TIKTOK_APP_ID, secret=TIKTOK_SECRET, **(tiktok_options or {}))
@@ -250,6 +253,7 @@ def app_stack(
                     "TikTokApiUrl": tiktok.base_url,
                     "TikTokAuthUrl": f"{tiktok.base_url}/portal/auth",
                     "LogLevel": "DEBUG",  # the no-secrets-in-logs checks read the most verbose output
+                    **(parameters or {}),
                 },
                 stack_name="test",
             )

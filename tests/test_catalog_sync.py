@@ -23,8 +23,9 @@ def connect_and_sync(stack: AppStack, store: EcwidStore, setup: str = "business_
     assert stack.store_item(store.store_id)["sync"]["state"] == "idle"
 
 
-def sync_now(stack: AppStack, store_id: int = STORE) -> dict[str, Any]:
-    session = stack.open_session(store_id)
+def sync_now(stack: AppStack, store_id: int = STORE, session: str | None = None) -> dict[str, Any]:
+    """Press "Sync Products" and let the worker run."""
+    session = session or stack.open_session(store_id)
     answer = stack.http.post(f"/api/stores/{store_id}/sync", headers={"Authorization": f"Bearer {session}"})
     assert answer.status_code == 202, answer.text
     stack.run_worker()

@@ -18,6 +18,9 @@ tracer = Tracer()
 metrics = Metrics()
 # One store's failure must not fail other stores' records; the failed store's later records wait their turn.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every record failed is reported like any other (each failed record already set when it
+# comes back), rather than as an invocation error that would look like a crash in the function's metrics.
+processor.raise_on_entire_batch_failure = False
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:

@@ -23,6 +23,8 @@ def store_status(services: Services, store_id: int) -> dict[str, Any]:
         "sync": store.sync.model_dump(exclude={"job_id"}),
         "storefront": {"state": store.storefront_state},
     }
+    if store.notice is not None:
+        body["notice"] = store.notice.model_dump()
     if store.tiktok is not None:
         body["tiktok"] = {
             "business_center_url": store.tiktok.business_center_url,
