@@ -84,6 +84,7 @@ def test_first_sync_uploads_exactly_what_the_store_shows(stack: AppStack):
     assert status["products"] == {"listed": 0, "pending": 7, "rejected": 0, "held_back": 2}
     assert status["sync"]["state"] == "idle"
     assert status["sync"]["last_finished_at"]
+    assert status["sync"]["next_at"]  # from the template's twice-daily schedule
 
 
 def test_resync_with_nothing_changed_writes_nothing(stack: AppStack):

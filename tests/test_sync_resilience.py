@@ -270,3 +270,17 @@ def test_image_sizes_are_read_once_and_remembered(stack: AppStack):
     stack.ecwid.reset_calls()
     sync_now(stack)
     assert stack.ecwid.calls_to("/images/") == []
+
+
+def test_ecwid_rate_limit_is_waited_out_as_retry_after_says(stack: AppStack):
+    stack.ecwid.retry_after_seconds = 1
+    store = stack.ecwid.add_store(STORE)
+    ids = many_products(store, 5)
+    assert stack.connect(STORE).status_code == 302
+    stack.ecwid.faults.add(FaultRule(kind="rate_limit", path_prefix=PRODUCTS, count=1))
+
+    stack.run_worker()
+
+    assert set(stack.tiktok_catalog(STORE)) == {str(i) for i in ids}
+    refused, retried = stack.ecwid.calls_to(PRODUCTS)[:2]
+    assert retried.at - refused.at >= 1.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import boto3
 import httpx
@@ -44,10 +44,15 @@ class Services:
     def secrets(self) -> AppSecrets:
         return self.load_secrets()
 
-    def ecwid(self) -> EcwidClient:
+    @cached_property
+    def _ecwid(self) -> EcwidClient:
         return EcwidClient(
             self.http, api_url=str(self.settings.ecwid_api_url), oauth_url=str(self.settings.ecwid_oauth_url)
         )
+
+    def ecwid(self) -> EcwidClient:
+        # One client per cold start: it paces each store's token within Ecwid's limit.
+        return self._ecwid
 
     def tiktok(self) -> TikTokClient:
         secrets = self.secrets()

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     # How long the whole fleet leaves TikTok alone after a 40100 (TikTok says "about 5 minutes").
     tiktok_pause_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(alias="TIKTOK_PAUSE_SECONDS", default=300.0)
 
+    # The scheduled full sync's EventBridge expression, to tell the merchant when it runs next.
+    sync_schedule: str = Field(alias="SYNC_SCHEDULE", default="")
+
     @field_validator("public_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

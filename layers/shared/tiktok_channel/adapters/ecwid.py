@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,6 +16,7 @@ from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import CategoryPage, EcwidCategory, EcwidProduct, ProductPage
 
 PAGE_SIZE = 100  # Ecwid's maximum page
+REQUESTS_PER_MINUTE = 600  # Ecwid's limit per token
 M = TypeVar("M", bound=BaseModel)
 
 # Ecwid's own Java client waits 10 s when a 429 has no Retry-After, and never more than 60 s.
@@ -65,6 +68,7 @@ class EcwidClient:
         self._oauth_url = oauth_url.rstrip("/")
         self._retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep or time.sleep
+        self._pace = _TokenPace(REQUESTS_PER_MINUTE, sleep=self._sleep)
 
     def exchange_code(
         self, *, store_id: int, code: str, client_id: str, client_secret: str, redirect_uri: str
@@ -136,6 +140,7 @@ class EcwidClient:
         url = f"{self._api_url}/{store_id}{path}"
 
         def get() -> Any:
+            self._pace.wait_turn(token)
             try:
                 response = self._http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
             except httpx.TransportError as error:  # a GET is safe to repeat
@@ -189,3 +194,31 @@ def _retry_after(response: httpx.Response) -> float:
     except ValueError:
         seconds = _DEFAULT_RETRY_AFTER
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
+
+
+class _TokenPace:
+    """Keeps one process within Ecwid's per-token limit, so a large store's sync slows down instead of
+    collecting 429s (one store's work runs in one worker at a time: its queue group is ordered)."""
+
+    def __init__(
+        self, per_minute: int, *, sleep: Callable[[float], None], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._per_minute = per_minute
+        self._sleep = sleep
+        self._clock = clock
+        self._sent: dict[int, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_turn(self, token: str) -> None:
+        key = hash(token)  # never keep the token itself
+        while True:
+            with self._lock:
+                now = self._clock()
+                sent = self._sent.setdefault(key, deque())
+                while sent and sent[0] <= now - 60.0:
+                    sent.popleft()
+                if len(sent) < self._per_minute:
+                    sent.append(now)
+                    return
+                wait = sent[0] + 60.0 - now
+            self._sleep(wait)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tiktok_channel.eligibility import eligibility
 from tiktok_channel.errors import NotFound
+from tiktok_channel.models.store import Store
 from tiktok_channel.runtime import Services
+from tiktok_channel.schedule import next_run
+
+
+def _next_sync(services: Services, store: Store) -> str | None:
+    if store.status != "connected":
+        return None
+    upcoming = next_run(services.settings.sync_schedule, datetime.fromtimestamp(services.clock(), UTC))
+    return upcoming.isoformat() if upcoming else None
 
 
 def store_status(services: Services, store_id: int) -> dict[str, Any]:
@@ -20,7 +30,7 @@ def store_status(services: Services, store_id: int) -> dict[str, Any]:
         "status": store.status,
         "eligibility": eligibility(store.country, store.currency).as_json(),
         "products": store.products.model_dump(),
-        "sync": store.sync.model_dump(exclude={"job_id"}),
+        "sync": {**store.sync.model_dump(exclude={"job_id", "queued_at"}), "next_at": _next_sync(services, store)},
         "storefront": {"state": store.storefront_state},
     }
     if store.notice is not None:
