@@ -284,3 +284,33 @@ def test_ecwid_rate_limit_is_waited_out_as_retry_after_says(stack: AppStack):
     assert set(stack.tiktok_catalog(STORE)) == {str(i) for i in ids}
     refused, retried = stack.ecwid.calls_to(PRODUCTS)[:2]
     assert retried.at - refused.at >= 1.0
+
+
+def test_a_sync_that_would_outlive_its_invocation_continues_in_a_next_part(stack: AppStack):
+    store = stack.ecwid.add_store(STORE)
+    ids = many_products(store, 250)
+    assert stack.connect(STORE).status_code == 302
+    [message] = receive(stack)
+    worker = stack.lambdas["CatalogWorkerFunction"]
+    almost_out_of_time = worker.new_context()
+    almost_out_of_time.deadline_ms = int(time.time() * 1000) + 59_000  # under the engine's 60 s reserve
+
+    answer = worker.invoke(
+        sqs_event([message], stack.resources.queue_arns["CatalogQueue"], "us-east-1"), almost_out_of_time
+    )
+
+    assert answer == {"batchItemFailures": []}
+    boto3.client("sqs").delete_message(  # as Lambda does with a record that did not fail
+        QueueUrl=stack.resources.queues["CatalogQueue"], ReceiptHandle=message["ReceiptHandle"]
+    )
+    [part] = stack.queued_messages()
+    assert (part["body"]["part"], part["body"]["cursor"]) == (1, "100")
+    assert part["attributes"]["MessageDeduplicationId"] == f"{part['body']['job_id']}:1"
+    assert stack.store_item(STORE)["sync"]["state"] == "running"
+    assert stack.store_item(STORE)["sync"]["done"] == 100
+
+    stack.run_worker()
+
+    assert set(stack.tiktok_catalog(STORE)) == {str(i) for i in ids}
+    pages = [c.query.get("offset") for c in stack.ecwid.calls_to(PRODUCTS)]
+    assert pages == [["0"], ["100"], ["200"]]  # each page read once across the two parts
