@@ -6,6 +6,7 @@ catalog worker fed from the queue; assertions read the sandbox TikTok catalog an
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -226,3 +227,30 @@ def _refuse_sku(sku_id: str):
         return None
 
     return rule
+
+
+def test_a_product_that_stops_qualifying_leaves_tiktok_and_shows_why(stack: AppStack):
+    store = stack.ecwid.add_store(STORE)
+    shown = store.add_category("Mugs")
+    mug = store.add_product("Mug", 10, category_ids=[shown])
+    stamp = store.add_product("Stamp", 2, category_ids=[shown], image=(200, 200, "png"))
+    connect_and_sync(stack, store)
+    assert stack.sku_items(STORE)[str(stamp)]["status"] == "held_back"
+    stack.tiktok.reset_calls()
+
+    store.update_product(mug, image=(300, 300, "jpg"))  # now too small for TikTok
+    sync_now(stack)
+
+    assert stack.tiktok_catalog(STORE) == {}
+    [delete] = stack.tiktok.calls_to("/open_api/v1.3/catalog/product/delete/")
+    assert json.loads(delete.body)["sku_ids"] == [str(mug)]  # the stamp was never on TikTok
+    skus = stack.sku_items(STORE)
+    assert (skus[str(mug)]["status"], skus[str(mug)]["on_tiktok"]) == ("held_back", False)
+    assert "500" in skus[str(mug)]["reasons"][0]["message"]
+    assert stack.status(STORE)["products"]["held_back"] == 2
+
+    store.update_category(shown, enabled=False)
+    sync_now(stack)
+
+    assert stack.sku_items(STORE) == {}  # hidden products are neither on TikTok nor "not uploaded"
+    assert stack.status(STORE)["products"]["held_back"] == 0

@@ -51,6 +51,14 @@ IMAGE_PROBES = 16  # image headers read at once
 FEED_LOG_WAITS = (1.0, 2.0, 4.0, 8.0)  # when TikTok has not finished processing a feed yet
 
 
+@dataclass(frozen=True)
+class _Removal:
+    """A SKU leaving TikTok: `held_back` is its new record when the item stays (it is held back now)."""
+
+    on_tiktok: bool
+    held_back: SkuRecord | None = None
+
+
 @dataclass
 class _Ctx:
     """One invocation's view of a run."""
@@ -62,7 +70,7 @@ class _Ctx:
     run: SyncRun
     hidden: frozenset[int]
     batch: list[tuple[SkuUpload, SkuRecord | None]] = field(default_factory=list)
-    deletions: dict[str, SkuRecord | None] = field(default_factory=dict)
+    deletions: dict[str, _Removal] = field(default_factory=dict)
     uploaded_now: set[str] = field(default_factory=set)
 
     @property
@@ -181,23 +189,22 @@ class CatalogSync:
                 seen.append(held.sku_id)
                 record = existing.get(held.sku_id)
                 reasons = [Reason(message=held.message)]
-                if record is not None and record.on_tiktok:
-                    ctx.deletions[held.sku_id] = record  # it stopped qualifying: it leaves TikTok
-                if record is None or record.status != "held_back" or record.reasons != reasons:
-                    held_back.append(
-                        SkuRecord(
-                            sku_id=held.sku_id,
-                            product_id=product.id,
-                            title=held.title,
-                            status="held_back",
-                            on_tiktok=bool(record and record.on_tiktok),
-                            reasons=reasons,
-                            updated_at=self._iso(),
-                        )
+                if record is None or record.status != "held_back" or record.reasons != reasons or record.on_tiktok:
+                    update = SkuRecord(
+                        sku_id=held.sku_id,
+                        product_id=product.id,
+                        title=held.title,
+                        status="held_back",
+                        on_tiktok=bool(record and record.on_tiktok),
+                        reasons=reasons,
+                        updated_at=self._iso(),
                     )
+                    held_back.append(update)
+                    if update.on_tiktok:  # it stopped qualifying: it leaves TikTok, and stays listed here
+                        ctx.deletions[held.sku_id] = _Removal(on_tiktok=True, held_back=update)
             for sku_id in sku_ids_of(product):
-                if sku_id not in produced and sku_id in existing:
-                    ctx.deletions[sku_id] = existing[sku_id]  # hidden, disabled, or a variation gone
+                if sku_id not in produced and sku_id in existing:  # hidden, disabled, or a variation gone
+                    ctx.deletions[sku_id] = _Removal(on_tiktok=existing[sku_id].on_tiktok)
         if held_back:
             self._s.catalog.put_skus(ctx.store_id, held_back)
         return seen
@@ -292,10 +299,11 @@ class CatalogSync:
             metrics.add_metric(name="SkusUploaded", unit=MetricUnit.Count, value=len(chunk))
 
     def _flush_deletions(self, ctx: _Ctx) -> None:
-        sku_ids = list(ctx.deletions)
+        """Take off TikTok what must go, then forget it (or keep it as held back); a failed call keeps both."""
+        remote = [sku for sku, removal in ctx.deletions.items() if removal.on_tiktok]
         tiktok = self._s.tiktok()
-        for start in range(0, len(sku_ids), DELETE_BATCH):
-            chunk = sku_ids[start : start + DELETE_BATCH]
+        for start in range(0, len(remote), DELETE_BATCH):
+            chunk = remote[start : start + DELETE_BATCH]
             feed_log_id = tiktok.delete_products(
                 ctx.tiktok_token,
                 bc_id=ctx.connection.bc_id or "",
@@ -303,16 +311,11 @@ class CatalogSync:
                 sku_ids=chunk,
             )
             self._feed_log(ctx, feed_log_id)
-            still_held = [
-                r.model_copy(update={"on_tiktok": False})
-                for s in chunk
-                if (r := ctx.deletions[s]) is not None and r.status == "held_back"
-            ]
-            self._s.catalog.delete_skus(ctx.store_id, [s for s in chunk if s not in {r.sku_id for r in still_held}])
-            if still_held:
-                self._s.catalog.put_skus(ctx.store_id, still_held)
-            ctx.run.deleted += len(chunk)
             metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
+        held = [r.held_back for r in ctx.deletions.values() if r.held_back is not None]
+        self._s.catalog.delete_skus(ctx.store_id, [sku for sku, r in ctx.deletions.items() if r.held_back is None])
+        self._s.catalog.put_skus(ctx.store_id, [record.model_copy(update={"on_tiktok": False}) for record in held])
+        ctx.run.deleted += len(remote)
         ctx.deletions.clear()
 
     def _feed_log(self, ctx: _Ctx, feed_log_id: str) -> FeedLog:
@@ -342,7 +345,9 @@ class CatalogSync:
             keep = {s for s in seen if not (s in records and records[s].status == "held_back")} | ctx.uploaded_now
             for item in self._tiktok_catalog(ctx):
                 if item.sku_id not in keep and item.sku_id not in ctx.deletions:
-                    ctx.deletions[item.sku_id] = records.get(item.sku_id)
+                    record = records.get(item.sku_id)
+                    held = record if record is not None and record.status == "held_back" else None
+                    ctx.deletions[item.sku_id] = _Removal(on_tiktok=True, held_back=held)
         self._flush_deletions(ctx)
         records = {r.sku_id: r for r in self._s.catalog.all_skus(ctx.store_id)}
         self._refresh_reviews(
@@ -395,7 +400,7 @@ class CatalogSync:
             seen.update(self._process(ctx, found))
         for record in unseen:
             if record.sku_id not in seen:
-                ctx.deletions[record.sku_id] = record
+                ctx.deletions[record.sku_id] = _Removal(on_tiktok=record.on_tiktok)
         return seen
 
     def _tiktok_catalog(self, ctx: _Ctx) -> Iterable[CatalogItem]:
