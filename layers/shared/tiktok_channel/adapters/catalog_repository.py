@@ -72,6 +72,10 @@ def run_key(store_id: int, job_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"RUN#{job_id}"}}
 
 
+def _categories_key(store_id: int) -> dict[str, Any]:
+    return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": "CATEGORIES"}}
+
+
 def image_key(url: str) -> dict[str, Any]:
     return {"pk": {"S": f"IMAGE#{hashlib.sha256(url.encode()).hexdigest()}"}, "sk": {"S": "IMAGE"}}
 
@@ -118,6 +122,27 @@ class DynamoCatalogRepository:
         for page in pages:
             for item in page["Items"]:
                 yield SkuRecord.model_validate(from_item(item))
+
+    def skus_of_product(self, store_id: int, product_id: int) -> dict[str, SkuRecord]:
+        """Every SKU item of one product: the product's own, and one per variation it had."""
+        answer = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sku)",
+            ExpressionAttributeValues={":pk": {"S": f"STORE#{store_id}"}, ":sku": {"S": f"SKU#{product_id}"}},
+            ConsistentRead=True,
+        )
+        records = (SkuRecord.model_validate(from_item(item)) for item in answer["Items"])
+        return {r.sku_id: r for r in records if r.product_id == product_id}
+
+    # -- hidden categories, kept for the events between full syncs ------------------------------
+    def get_hidden_categories(self, store_id: int) -> frozenset[int] | None:
+        item = self._db.get_item(TableName=self._table, Key=_categories_key(store_id), ConsistentRead=True).get("Item")
+        return frozenset(int(i) for i in from_item(item).get("hidden", [])) if item else None
+
+    def put_hidden_categories(self, store_id: int, hidden: frozenset[int]) -> None:
+        item = {**_categories_key(store_id), "hidden": attribute(sorted(hidden))}
+        self._db.put_item(TableName=self._table, Item=item)
+        self.items_written += 1
 
     # -- sync runs -----------------------------------------------------------------------------
     def get_run(self, store_id: int, job_id: str) -> SyncRun | None:

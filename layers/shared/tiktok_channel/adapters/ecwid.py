@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -116,6 +116,30 @@ class EcwidClient:
             return []
         params = {"productId": ",".join(str(i) for i in product_ids), "limit": PAGE_SIZE}
         return self._model(ProductPage, store_id, "/products", token, params).items
+
+    def get_product(self, store_id: int, token: str, product_id: int) -> EcwidProduct | None:
+        """The product as it is now, or None once it is deleted."""
+        try:
+            return self._model(EcwidProduct, store_id, f"/products/{product_id}", token, {})
+        except EcwidNotFound:
+            return None
+
+    def products_in_category(self, store_id: int, token: str, category_id: int) -> Iterator[EcwidProduct]:
+        """Every product of a category and of its sub-categories."""
+        offset = 0
+        while True:
+            params = {
+                "category": category_id,
+                "withSubcategories": "true",
+                "offset": offset,
+                "limit": PAGE_SIZE,
+                "sortBy": "ADDED_TIME_ASC",
+            }
+            page = self._model(ProductPage, store_id, "/products", token, params)
+            yield from page.items
+            offset += page.count
+            if page.count == 0 or offset >= page.total:
+                return
 
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
         """Every category, hidden ones included (hidden ones hide their products)."""

@@ -6,7 +6,7 @@ TTL. Connected stores carry `connected_shard`, which puts them in the sparse `co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -292,6 +292,17 @@ class DynamoStoreRepository:
             update += ", products = :products"
             values[":products"] = attribute(model_map(products))
         self._conditional_update(store_id, update, "#epoch = :epoch", values)
+
+    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int]) -> None:
+        """Move the store's product counts by what one event changed (atomic, so events may interleave)."""
+        moves = {status: change for status, change in changes.items() if change}
+        if not moves:
+            return
+        names = {f"#c{i}": status for i, status in enumerate(moves)}
+        values: dict[str, Any] = {f":c{i}": attribute(change) for i, change in enumerate(moves.values())}
+        values[":epoch"] = attribute(epoch)
+        update = "ADD " + ", ".join(f"products.#c{i} :c{i}" for i in range(len(moves)))
+        self._conditional_update(store_id, update, "#epoch = :epoch", values, names)
 
     def set_notice(
         self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None

@@ -18,6 +18,7 @@ from tiktok_channel.errors import Conflict, NotFound
 from tiktok_channel.models.messages import QueueMessage
 
 if TYPE_CHECKING:
+    from tiktok_channel.models.store import Store
     from tiktok_channel.runtime import Services
 
 logger = Logger(child=True)
@@ -48,6 +49,11 @@ def request_sync(services: Services, store_id: int) -> Job:
     if job is None:
         raise Conflict("Connect your store to TikTok first, then sync your products.", code="not_connected")
     return job
+
+
+def request_full_sync(services: Services, store: Store) -> Job | None:
+    """Queue a full sync for a connected store unless one is queued or running (None: not connected)."""
+    return _queue(services, store.store_id, store.epoch, mode="full")
 
 
 def enqueue_scheduled_syncs(services: Services) -> int:

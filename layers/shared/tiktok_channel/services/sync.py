@@ -11,6 +11,7 @@ the one batch that was not committed.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.models.store import Notice, ProductCounts, Store, StoreStatus, SyncState, TikTokConnection
 from tiktok_channel.models.tiktok import CatalogItem, FeedLog
+from tiktok_channel.services.jobs import request_full_sync
 
 if TYPE_CHECKING:
     from tiktok_channel.runtime import Services
@@ -57,6 +59,7 @@ class _Removal:
 
     on_tiktok: bool
     held_back: SkuRecord | None = None
+    status: str | None = None  # what it counted as before, for the store's counts
 
 
 @dataclass
@@ -72,10 +75,19 @@ class _Ctx:
     batch: list[tuple[SkuUpload, SkuRecord | None]] = field(default_factory=list)
     deletions: dict[str, _Removal] = field(default_factory=dict)
     uploaded_now: set[str] = field(default_factory=set)
+    count_changes: Counter[str] = field(default_factory=Counter)
 
     @property
     def store_id(self) -> int:
         return self.store.store_id
+
+    def recount(self, before: str | None, after: str | None) -> None:
+        """Keep track of how the store's counts move (applied at once after an event)."""
+        if before != after:
+            if before:
+                self.count_changes[before] -= 1
+            if after:
+                self.count_changes[after] += 1
 
 
 class CatalogSync:
@@ -93,8 +105,30 @@ class CatalogSync:
             metrics.add_metric(name="SyncDropped", unit=MetricUnit.Count, value=1)
             logger.info("Sync message of another connection dropped", extra={"store_id": message.store_id})
             return "dropped"
+        connection = store.tiktok
+        return self._guarded(store, lambda: self._run(store, connection, message))
+
+    def apply_event(self, message: QueueMessage) -> str:
+        """Bring TikTok up to date with one Ecwid change, re-reading the entity as it is now."""
+        store = self._s.stores.get(message.store_id)
+        if store is None or store.status != "connected" or store.tiktok is None:
+            metrics.add_metric(name="EventDropped", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "Event for a store that is not syncing dropped",
+                extra={
+                    "store_id": message.store_id,
+                    "event_type": message.event_type,
+                    "status": store.status if store else None,
+                },
+            )
+            return "dropped"
+        connection = store.tiktok
+        return self._guarded(store, lambda: self._apply_event(store, connection, message))
+
+    def _guarded(self, store: Store, work: Callable[[], str]) -> str:
+        """Stop the store's syncing, without retries, when Ecwid or TikTok no longer accept its access."""
         try:
-            return self._run(store, store.tiktok, message)
+            return work()
         except EcwidAccessLost:
             self._stop(
                 store,
@@ -118,8 +152,70 @@ class CatalogSync:
             )
             return "stopped"
         except ConcurrentUpdate:
-            logger.info("Store reconnected or disconnected during its sync", extra={"store_id": store.store_id})
+            logger.info("Store reconnected or disconnected meanwhile", extra={"store_id": store.store_id})
             return "dropped"
+
+    # -- one Ecwid event -----------------------------------------------------------------------
+    def _apply_event(self, store: Store, connection: TikTokConnection, message: QueueMessage) -> str:
+        kind = message.event_type or ""
+        ecwid_token = self._s.cipher.decrypt(store.ecwid_token or b"", store_id=store.store_id, field="ecwid_token")
+        if kind == "profile.updated":
+            return self._profile_changed(store, connection, ecwid_token)
+        if store.notice is not None and store.notice.code == "catalog_frozen":
+            return "frozen"  # nothing moves until the currency is back (a profile event lifts it)
+        entity = message.entity_id or ""
+        if not entity.isdigit():
+            logger.warning("Event without a usable entity id", extra={"store_id": store.store_id, "event_type": kind})
+            return "ignored"
+        tiktok_token = self._s.cipher.decrypt(connection.access_token, store_id=store.store_id, field="tiktok_token")
+        run = SyncRun(job_id=f"event:{message.event_id}", mode="full")
+        if kind.startswith("category."):
+            hidden = self._refresh_hidden(store.store_id, ecwid_token)
+            ctx = _Ctx(store, connection, ecwid_token, tiktok_token, run, hidden)
+            products = list(self._s.ecwid().products_in_category(store.store_id, ecwid_token, int(entity)))
+            for start in range(0, len(products), 100):
+                self._process(ctx, products[start : start + 100])
+        elif kind.startswith("product."):
+            remembered = self._s.catalog.get_hidden_categories(store.store_id)
+            hidden = remembered if remembered is not None else self._refresh_hidden(store.store_id, ecwid_token)
+            ctx = _Ctx(store, connection, ecwid_token, tiktok_token, run, hidden)
+            product_id = int(entity)
+            existing = self._s.catalog.skus_of_product(store.store_id, product_id)
+            product = self._s.ecwid().get_product(store.store_id, ecwid_token, product_id)
+            if product is None:  # deleted (or gone by the time we asked)
+                for record in existing.values():
+                    ctx.deletions[record.sku_id] = _Removal(on_tiktok=record.on_tiktok, status=record.status)
+            else:
+                self._process(ctx, [product], existing)
+        else:
+            logger.warning(
+                "Event type this worker does not handle", extra={"store_id": store.store_id, "event_type": kind}
+            )
+            metrics.add_metric(name="EventNotHandled", unit=MetricUnit.Count, value=1)
+            return "ignored"
+        self._flush(ctx)
+        self._flush_deletions(ctx)
+        self._s.stores.add_counts(store.store_id, store.epoch, ctx.count_changes)
+        return "applied"
+
+    def _refresh_hidden(self, store_id: int, ecwid_token: str) -> frozenset[int]:
+        hidden = hidden_category_ids(self._s.ecwid().all_categories(store_id, ecwid_token))
+        if self._s.catalog.get_hidden_categories(store_id) != hidden:
+            self._s.catalog.put_hidden_categories(store_id, hidden)
+        return hidden
+
+    def _profile_changed(self, store: Store, connection: TikTokConnection, ecwid_token: str) -> str:
+        profile = self._s.ecwid().get_profile(store.store_id, ecwid_token)
+        frozen = store.notice is not None and store.notice.code == "catalog_frozen"
+        if profile.currency != connection.catalog_currency:
+            if not frozen:
+                self._freeze(store, connection, profile.currency)
+            return "frozen"
+        if frozen:
+            self._s.stores.set_notice(store.store_id, store.epoch, None)
+            request_full_sync(self._s, store)  # catch up with what changed while frozen
+            return "unfrozen"
+        return "unchanged"
 
     def _run(self, store: Store, connection: TikTokConnection, message: QueueMessage) -> str:
         job_id = message.job_id or ""
@@ -133,7 +229,7 @@ class CatalogSync:
                 return "frozen"
             if store.notice is not None and store.notice.code == "catalog_frozen":
                 self._s.stores.set_notice(store.store_id, store.epoch, None)  # the merchant switched back
-            hidden = hidden_category_ids(self._s.ecwid().all_categories(store.store_id, ecwid_token))
+            hidden = self._refresh_hidden(store.store_id, ecwid_token)
             run = SyncRun(
                 job_id=job_id, mode=message.mode or "full", hidden_category_ids=sorted(hidden), started_at=self._iso()
             )
@@ -171,11 +267,17 @@ class CatalogSync:
         self._checkpoint(ctx, offset)
         return self._finish(ctx)
 
-    def _process(self, ctx: _Ctx, products: list[EcwidProduct]) -> list[str]:
-        """Map a page; queue what changed for upload and what must go for deletion. Answers the SKUs seen."""
+    def _process(
+        self, ctx: _Ctx, products: list[EcwidProduct], existing: dict[str, SkuRecord] | None = None
+    ) -> list[str]:
+        """Map products; queue what changed for upload and what must go for deletion. Answers the SKUs seen.
+
+        `existing` is what the app holds for these products (read here from their possible SKUs when not given).
+        """
         self._resolve_image_sizes(ctx, products)
         mappings = [self._map(ctx, product) for product in products]
-        existing = self._s.catalog.get_skus(ctx.store_id, (s for p in products for s in sku_ids_of(p)))
+        if existing is None:
+            existing = self._s.catalog.get_skus(ctx.store_id, (s for p in products for s in sku_ids_of(p)))
         seen: list[str] = []
         held_back: list[SkuRecord] = []
         for product, mapping in zip(products, mappings, strict=True):
@@ -200,11 +302,13 @@ class CatalogSync:
                         updated_at=self._iso(),
                     )
                     held_back.append(update)
+                    ctx.recount(record.status if record else None, "held_back")
                     if update.on_tiktok:  # it stopped qualifying: it leaves TikTok, and stays listed here
                         ctx.deletions[held.sku_id] = _Removal(on_tiktok=True, held_back=update)
-            for sku_id in sku_ids_of(product):
-                if sku_id not in produced and sku_id in existing:  # hidden, disabled, or a variation gone
-                    ctx.deletions[sku_id] = _Removal(on_tiktok=existing[sku_id].on_tiktok)
+            for record in existing.values():
+                if record.product_id == product.id and record.sku_id not in produced:
+                    # hidden, disabled, or a variation gone
+                    ctx.deletions[record.sku_id] = _Removal(on_tiktok=record.on_tiktok, status=record.status)
         if held_back:
             self._s.catalog.put_skus(ctx.store_id, held_back)
         return seen
@@ -295,6 +399,9 @@ class CatalogSync:
                     )
                     ctx.uploaded_now.add(upload.sku_id)
             self._s.catalog.put_skus(ctx.store_id, records)
+            befores = {upload.sku_id: before.status if before else None for upload, before in chunk}
+            for record in records:
+                ctx.recount(befores[record.sku_id], record.status)
             ctx.run.uploaded += len(chunk)
             metrics.add_metric(name="SkusUploaded", unit=MetricUnit.Count, value=len(chunk))
 
@@ -313,7 +420,10 @@ class CatalogSync:
             self._feed_log(ctx, feed_log_id)
             metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
         held = [r.held_back for r in ctx.deletions.values() if r.held_back is not None]
-        self._s.catalog.delete_skus(ctx.store_id, [sku for sku, r in ctx.deletions.items() if r.held_back is None])
+        dropped = [sku for sku, r in ctx.deletions.items() if r.held_back is None]
+        self._s.catalog.delete_skus(ctx.store_id, dropped)
+        for sku in dropped:
+            ctx.recount(ctx.deletions[sku].status, None)
         self._s.catalog.put_skus(ctx.store_id, [record.model_copy(update={"on_tiktok": False}) for record in held])
         ctx.run.deleted += len(remote)
         ctx.deletions.clear()
@@ -347,7 +457,8 @@ class CatalogSync:
                 if item.sku_id not in keep and item.sku_id not in ctx.deletions:
                     record = records.get(item.sku_id)
                     held = record if record is not None and record.status == "held_back" else None
-                    ctx.deletions[item.sku_id] = _Removal(on_tiktok=True, held_back=held)
+                    status = record.status if record is not None else None
+                    ctx.deletions[item.sku_id] = _Removal(on_tiktok=True, held_back=held, status=status)
         self._flush_deletions(ctx)
         records = {r.sku_id: r for r in self._s.catalog.all_skus(ctx.store_id)}
         self._refresh_reviews(
@@ -400,7 +511,7 @@ class CatalogSync:
             seen.update(self._process(ctx, found))
         for record in unseen:
             if record.sku_id not in seen:
-                ctx.deletions[record.sku_id] = _Removal(on_tiktok=record.on_tiktok)
+                ctx.deletions[record.sku_id] = _Removal(on_tiktok=record.on_tiktok, status=record.status)
         return seen
 
     def _tiktok_catalog(self, ctx: _Ctx) -> Iterable[CatalogItem]:

@@ -32,12 +32,23 @@ class UnsupportedMessage(Exception):
 
 
 def handle_message(
-    services: Services, body: str, *, receipt_handle: str, receive_count: int, remaining_seconds: Callable[[], float]
+    services: Services,
+    body: str,
+    *,
+    receipt_handle: str,
+    receive_count: int,
+    remaining_seconds: Callable[[], float],
+    apply_event: Callable[[QueueMessage], str] | None = None,
 ) -> str:
+    """Route one message. `apply_event` handles Ecwid events (the handler passes its idempotent one)."""
     message = QueueMessage.model_validate_json(body)  # a malformed message fails, and ends in the DLQ
     try:
         if message.kind == "sync":
             return CatalogSync(services, remaining_seconds=remaining_seconds).run(message)
+        if message.kind == "ecwid_event":
+            if apply_event is None:
+                return CatalogSync(services, remaining_seconds=remaining_seconds).apply_event(message)
+            return apply_event(message)
         raise UnsupportedMessage(f"no handler for {message.kind} messages yet")
     except PausedError as pause:
         wait = max(1.0, pause.until - services.clock())
