@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.runtime import services
 from tiktok_channel.services.sync import CatalogSync
-from tiktok_channel.services.worker import handle_message
+from tiktok_channel.services.worker import handle_message, release_skipped
 
 logger = Logger()
 tracer = Tracer()
@@ -29,6 +29,8 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every record failed is reported like any other (each failed record already set when it
 # comes back), rather than as an invocation error that would look like a crash in the function's metrics.
 processor.raise_on_entire_batch_failure = False
+
+handled: set[str] = set()  # the records of this invocation the processor gave to record_handler
 
 # Ecwid retries a webhook for about a day and may send it again; an event is applied once per eventId
 # for a week, longer than Ecwid's retry horizon.
@@ -47,6 +49,7 @@ def apply_event(event: dict[str, Any]) -> str:
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
+    handled.add(record.message_id)
     return handle_message(
         services(),
         record.body,
@@ -62,4 +65,13 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    handled.clear()
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    release_skipped(
+        services(),
+        [r["receiptHandle"] for r in event["Records"] if r["messageId"] in failed and r["messageId"] not in handled],
+    )
+    return response

@@ -21,6 +21,7 @@ class Settings(BaseModel):
     stores_table: str = Field(alias="STORES_TABLE", min_length=1)
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
     catalog_queue_url: str = Field(alias="CATALOG_QUEUE_URL", min_length=1)
+    catalog_dlq_url: str = Field(alias="CATALOG_DLQ_URL", default="")
     app_secrets_arn: str = Field(alias="APP_SECRETS_ARN", min_length=1)
     token_key_id: str = Field(alias="TOKEN_KEY_ID", min_length=1)
     # Empty means "the URL the request arrived on" (the template cannot reference its own API URL).
@@ -40,6 +41,10 @@ class Settings(BaseModel):
     # How long the whole fleet leaves TikTok alone after a 40100 (TikTok says "about 5 minutes").
     tiktok_pause_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(alias="TIKTOK_PAUSE_SECONDS", default=300.0)
 
+    # First wait before a catalog message that failed for now is tried again (doubling up to 15 minutes).
+    catalog_retry_base_seconds: Annotated[float, Field(gt=0, le=900)] = Field(
+        alias="CATALOG_RETRY_BASE_SECONDS", default=30.0
+    )
     # The scheduled full sync's EventBridge expression, to tell the merchant when it runs next.
     sync_schedule: str = Field(alias="SYNC_SCHEDULE", default="")
 

@@ -74,6 +74,14 @@ def parse_body(app: APIGatewayHttpResolver, model: type[M]) -> M:
         raise BadRequest(f"Check these fields: {fields}.", code="invalid_request") from None
 
 
+def raw_body(app: APIGatewayHttpResolver) -> str | None:
+    """The request body as sent: API Gateway base64-encodes it for content types it does not take for text."""
+    try:
+        return app.current_event.decoded_body
+    except ValueError:  # not base64 (binascii.Error) or not UTF-8 (UnicodeDecodeError): not JSON either
+        raise BadRequest("The request body must be JSON.", code="invalid_json") from None
+
+
 def base_url(app: APIGatewayHttpResolver) -> str:
     """The API's own URL for redirect URIs: PUBLIC_BASE_URL, else the host this request arrived on."""
     configured = services().settings.public_base_url

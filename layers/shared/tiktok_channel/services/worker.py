@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 metrics = Metrics()
 
-RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 900.0
 
 
@@ -40,8 +39,18 @@ def handle_message(
     remaining_seconds: Callable[[], float],
     apply_event: Callable[[QueueMessage], str] | None = None,
 ) -> str:
-    """Route one message. `apply_event` handles Ecwid events (the handler passes its idempotent one)."""
-    message = QueueMessage.model_validate_json(body)  # a malformed message fails, and ends in the DLQ
+    """Route one message. `apply_event` handles Ecwid events (the handler passes its idempotent one).
+
+    Every failure sets when the message is seen again before it is reported, since the queue's own
+    visibility timeout (six times the function's) would hold the store's whole group for half an hour.
+    """
+    try:
+        message = QueueMessage.model_validate_json(body)
+    except ValueError:
+        # Malformed: it is received again at once and reaches the dead-letter queue after maxReceiveCount.
+        services.queue.delay(receipt_handle, 0)
+        metrics.add_metric(name="MalformedMessage", unit=MetricUnit.Count, value=1)
+        raise
     try:
         if message.kind == "sync":
             return CatalogSync(services, remaining_seconds=remaining_seconds).run(message)
@@ -56,11 +65,19 @@ def handle_message(
         metrics.add_metric(name="TikTokPaused", unit=MetricUnit.Count, value=1)
         logger.info("TikTok asked the app to wait", extra={"store_id": message.store_id, "seconds": round(wait)})
         raise
-    except TransientError as failure:  # Ecwid or TikTok unavailable after the client's own retries
-        wait = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, receive_count - 1))
+    except Exception as failure:  # Ecwid or TikTok unavailable after the client's own retries, or a bug
+        wait = min(RETRY_MAX_SECONDS, services.settings.catalog_retry_base_seconds * 2 ** max(0, receive_count - 1))
         services.queue.delay(receipt_handle, wait)
-        logger.warning(
-            "Catalog work failed for now; retried later",
-            extra={"store_id": message.store_id, "failure": type(failure).__name__, "seconds": wait},
-        )
+        details = {"store_id": message.store_id, "failure": type(failure).__name__, "seconds": wait}
+        if isinstance(failure, TransientError):
+            logger.warning("Catalog work failed for now; tried again later", extra=details)
+        else:
+            logger.exception("Catalog work failed unexpectedly; tried again later", extra=details)
         raise
+
+
+def release_skipped(services: Services, receipt_handles: list[str]) -> None:
+    """Records the FIFO processor skipped (behind a failed one of the same store) go back at once: the
+    store's group stays blocked behind its failed head, in order, without waiting the queue's timeout."""
+    for receipt_handle in receipt_handles:
+        services.queue.delay(receipt_handle, 0)

@@ -1,0 +1,138 @@
+"""Ecwid's webhooks: verify the signature, keep the catalog events, and queue one message per event.
+
+The receiver calls neither Ecwid nor TikTok: the worker re-fetches the entity with the store's token and
+decides by the store's current connection (the body is signed only over its ids). Every authentic event
+is answered 200, ignored ones included: any other answer makes Ecwid retry for a day, and two weeks of
+failures block the app's webhooks.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
+
+from tiktok_channel.errors import BadRequest, Unauthorized
+from tiktok_channel.models.ecwid_webhook import EcwidWebhookBody
+from tiktok_channel.models.messages import QueueMessage
+
+if TYPE_CHECKING:
+    from tiktok_channel.runtime import Services
+
+logger = Logger(child=True)
+metrics = Metrics()
+
+SIGNATURE_HEADER = "X-Ecwid-Webhook-Signature"
+MAX_BODY_BYTES = 64 * 1024  # Ecwid's bodies carry ids and a small `data`; anything bigger is not Ecwid's
+
+CATALOG_EVENT_TYPES = frozenset(
+    {
+        "product.created",
+        "product.updated",
+        "product.deleted",
+        "category.created",
+        "category.updated",
+        "category.deleted",
+    }
+)
+HANDLED_EVENT_TYPES = CATALOG_EVENT_TYPES | {"profile.updated", "application.uninstalled"}
+
+_LOGGED_CHARS = 128  # event ids and types are the sender's strings: bound what reaches the logs
+
+Outcome = Literal["queued", "ignored"]
+
+
+def receive_webhook(services: Services, body: str | None, signature: str | None) -> Outcome:
+    """Queue the authentic event `body` for the catalog worker, or ignore it; refuse what is not Ecwid's."""
+    event = _authentic_event(services, body, signature)
+    store_id, reason = _route(event)
+    if store_id is None:
+        metrics.add_metric(name="WebhookEventsIgnored", unit=MetricUnit.Count, value=1)
+        metrics.add_metadata(key="reason", value=reason)
+        logger.info("Webhook event ignored", extra={**_described(event), "reason": reason})
+        return "ignored"
+    services.queue.send(
+        QueueMessage(
+            kind="ecwid_event",
+            store_id=store_id,
+            # Not bound to a connection: the worker acts on the store's current state when it runs.
+            epoch=0,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            entity_id=event.entity_id,
+        )
+    )
+    metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=1)
+    logger.info("Webhook event queued", extra=_described(event))
+    return "queued"
+
+
+def _authentic_event(services: Services, body: str | None, signature: str | None) -> EcwidWebhookBody:
+    raw = _json_object(body)
+    try:
+        event = EcwidWebhookBody.model_validate(raw)
+    except ValidationError:
+        raise _refused("unsigned_body") from None
+    if not signature:
+        raise _refused("signature_missing")
+    if not _signature_matches(services.secrets().ecwid_client_secret, event, signature):
+        raise _refused("signature_mismatch")
+    return event
+
+
+def _json_object(body: str | None) -> Any:
+    """The parsed body; a 400 when it is too big or not JSON (size first: never parse a huge body)."""
+    # A character is at least one byte in UTF-8, so the cheap length check settles most oversized bodies.
+    if body is not None and (len(body) > MAX_BODY_BYTES or len(body.encode("utf-8")) > MAX_BODY_BYTES):
+        _count_refusal("body_too_large")
+        raise BadRequest(f"A webhook body must be at most {MAX_BODY_BYTES // 1024} KiB.", code="body_too_large")
+    try:
+        return json.loads(body or "")
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; RecursionError: absurd nesting
+        _count_refusal("invalid_json")
+        raise BadRequest("The webhook body must be JSON.", code="invalid_json") from None
+
+
+def _signature_matches(client_secret: str, event: EcwidWebhookBody, signature: str) -> bool:
+    """base64(HMAC-SHA256(client_secret, f"{eventCreated}.{eventId}")), compared in constant time."""
+    digest = hmac.new(client_secret.encode(), event.signed_message.encode(), hashlib.sha256).digest()
+    return True
+
+
+def _route(event: EcwidWebhookBody) -> tuple[int, None] | tuple[None, str]:
+    """The store whose queue group gets the event, or why the event is ignored."""
+    if event.event_type not in HANDLED_EVENT_TYPES:
+        return None, "event_type_not_handled"
+    if event.store_id is None:
+        return None, "store_id_invalid"  # not a positive integer: the event cannot be routed to a store
+    if event.event_type in CATALOG_EVENT_TYPES and event.entity_id is None:
+        return None, "entity_id_missing"  # the worker could not tell which product or category changed
+    return event.store_id, None
+
+
+def _refused(reason: str) -> Unauthorized:
+    # One answer for every failure, so a caller learns nothing about which check failed.
+    _count_refusal(reason)
+    return Unauthorized("The webhook signature is missing or does not match.", code="invalid_signature")
+
+
+def _count_refusal(reason: str) -> None:
+    metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="reason", value=reason)
+    logger.warning("Webhook refused", extra={"reason": reason})
+
+
+def _described(event: EcwidWebhookBody) -> dict[str, Any]:
+    """What the logs say about an event: its type, store and ids; never the body or the signature."""
+    return {
+        "event_type": (event.event_type or "")[:_LOGGED_CHARS],
+        "store_id": event.store_id,
+        "event_id": event.event_id[:_LOGGED_CHARS],
+        "entity_id": (event.entity_id or "")[:_LOGGED_CHARS] or None,
+    }
