@@ -11,7 +11,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck validate build pytest bench clean
+.PHONY: run test lint typecheck validate build pytest bench chaos clean
 
 run: $(VENV)/.installed
 	$(PY) -m localrun
@@ -34,7 +34,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/shared/tiktok_channel functions sandboxes localrun tests
+	$(VENV)/bin/mypy layers/shared/tiktok_channel functions sandboxes localrun reliability bench tests
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
@@ -51,6 +51,10 @@ pytest: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+# The reliability run: 10 stores, 700 changes, 1,000 shuffled deliveries with faults on.
+chaos: $(VENV)/.installed
+	$(PY) -m reliability
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -6,9 +6,7 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -19,18 +17,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.runtime import services
 from tiktok_channel.services.sync import CatalogSync
-from tiktok_channel.services.worker import handle_message, release_skipped
+from tiktok_channel.services.worker import process_batch
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-# One store's failure must not fail other stores' records; the failed store's later records wait their turn.
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-# A batch whose every record failed is reported like any other (each failed record already set when it
-# comes back), rather than as an invocation error that would look like a crash in the function's metrics.
-processor.raise_on_entire_batch_failure = False
-
-handled: set[str] = set()  # the records of this invocation the processor gave to record_handler
 
 # Ecwid retries a webhook for about a day and may send it again; an event is applied once per eventId
 # for a week, longer than Ecwid's retry horizon.
@@ -48,30 +39,11 @@ def apply_event(event: dict[str, Any]) -> str:
     return engine.apply_event(QueueMessage.model_validate(event))
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
-    handled.add(record.message_id)
-    return handle_message(
-        services(),
-        record.body,
-        receipt_handle=record.receipt_handle,
-        receive_count=int(record.attributes.approximate_receive_count),
-        remaining_seconds=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
-        apply_event=lambda message: apply_event(event=message.model_dump(mode="json")),
-    )
-
-
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    handled.clear()
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return process_batch(
+        services(), event, context, apply_event=lambda message: apply_event(event=message.model_dump(mode="json"))
     )
-    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-    release_skipped(
-        services(),
-        [r["receiptHandle"] for r in event["Records"] if r["messageId"] in failed and r["messageId"] not in handled],
-    )
-    return response

@@ -7,10 +7,14 @@ failing it; the group stays blocked meanwhile, which is what a store's ordered w
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tiktok_channel.adapters.http import TransientError
 from tiktok_channel.adapters.rate_limit import PausedError
@@ -76,8 +80,38 @@ def handle_message(
         raise
 
 
-def release_skipped(services: Services, receipt_handles: list[str]) -> None:
-    """Records the FIFO processor skipped (behind a failed one of the same store) go back at once: the
-    store's group stays blocked behind its failed head, in order, without waiting the queue's timeout."""
-    for receipt_handle in receipt_handles:
-        services.queue.delay(receipt_handle, 0)
+def process_batch(
+    services: Services,
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    apply_event: Callable[[QueueMessage], str] | None = None,
+) -> PartialItemFailureResponse:
+    """One SQS batch: records in order per store; one store's failure fails none of another's records."""
+    handled: set[str] = set()
+
+    def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
+        handled.add(record.message_id)
+        return handle_message(
+            services,
+            record.body,
+            receipt_handle=record.receipt_handle,
+            receive_count=int(record.attributes.approximate_receive_count),
+            remaining_seconds=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+            apply_event=apply_event,
+        )
+
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # A batch whose every record failed is reported like any other (each failed record has already set
+    # when it comes back), rather than as an invocation error that would look like a crash in the metrics.
+    processor.raise_on_entire_batch_failure = False
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    # Records skipped behind a failed one of the same store go back at once: the store's group stays
+    # blocked behind its failed head, in order, instead of waiting the queue's half-hour timeout.
+    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    for record in event["Records"]:
+        if record["messageId"] in failed and record["messageId"] not in handled:
+            services.queue.delay(record["receiptHandle"], 0)
+    return response

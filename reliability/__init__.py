@@ -1,0 +1,1 @@
+"""The reliability run of `make chaos` (see run.py)."""

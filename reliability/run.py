@@ -1,0 +1,280 @@
+"""The reliability run: many Ecwid changes, delivered as webhooks shuffled and duplicated, while Ecwid and
+TikTok misbehave; at the end every TikTok catalog must equal what a fault-free full sync would produce.
+
+Used by `make chaos` (the full size) and by a pytest case (a tenth of it).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import httpx
+
+from localrun.triggers import failed_message_ids, sqs_event
+from sandboxes.common import FaultRule
+from sandboxes.ecwid import EcwidStore, Variation
+from tests.app_stack import AppStack, app_stack
+from tiktok_channel.adapters.queue import SqsCatalogQueue
+from tiktok_channel.catalog.images import read_image_size
+from tiktok_channel.catalog.mapping import hidden_category_ids, map_product
+from tiktok_channel.models.ecwid_catalog import CategoryPage, ProductPage
+
+FIRST_STORE = 5001
+TIKTOK = "/open_api/v1.3/"
+ECWID_API = "/api/v3/"
+
+
+@dataclass
+class Report:
+    stores: int
+    changes: int
+    deliveries: int
+    webhooks_accepted: int = 0
+    receives: int = 0
+    retries: int = 0
+    dead_letters: int = 0
+    redriven: int = 0
+    tiktok_calls: int = 0
+    ecwid_calls: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    mismatches: dict[int, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def converged(self) -> bool:
+        return not self.mismatches
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stores": self.stores,
+            "changes": self.changes,
+            "deliveries": self.deliveries,
+            "webhooks_accepted": self.webhooks_accepted,
+            "receives": self.receives,
+            "retries": self.retries,
+            "dead_letters": self.dead_letters,
+            "redriven": self.redriven,
+            "tiktok_calls_per_change": round(self.tiktok_calls / max(1, self.changes), 2),
+            "ecwid_calls_per_change": round(self.ecwid_calls / max(1, self.changes), 2),
+            "faults_injected": self.faults,
+            "converged": self.converged,
+            "mismatches": {str(k): v[:10] for k, v in self.mismatches.items()},
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates: int = 300, seed: int = 7) -> Report:
+    started = time.monotonic()
+    rng = random.Random(seed)
+    # TikTok's five-minute pause and the retry backoff, scaled down so the run takes a minute, not hours.
+    parameters = {"TikTokPauseSeconds": "0.3", "RetryBaseSeconds": "1"}
+    with app_stack(parameters=parameters, ecwid_options={"retry_after_seconds": 1}) as stack:
+        ecwid_stores = [_build_store(stack, FIRST_STORE + n, products, rng) for n in range(stores)]
+        for store in ecwid_stores:
+            assert stack.connect(store.store_id).status_code == 302
+        _drain(stack, Report(stores, changes, 0))
+        stack.ecwid.take_webhooks()
+
+        for _ in range(changes):
+            _change(rng.choice(ecwid_stores), rng)
+        webhooks = stack.ecwid.take_webhooks()
+        deliveries = webhooks + [rng.choice(webhooks) for _ in range(duplicates)]
+        rng.shuffle(deliveries)
+        report = Report(stores, changes, len(deliveries))
+
+        stack.tiktok.reset_calls()
+        stack.ecwid.reset_calls()
+        _faults_on(stack, seed)
+        for webhook in deliveries:
+            answer = stack.http.post("/webhooks/ecwid", content=webhook.body, headers=dict(webhook.headers))
+            report.webhooks_accepted += answer.status_code == 200
+        _drain(stack, report)
+        queue = SqsCatalogQueue(boto3.client("sqs"), stack.resources.queues["CatalogQueue"])
+        report.redriven = queue.redrive(stack.resources.queues["CatalogDeadLetterQueue"])
+        _drain(stack, report)
+        report.faults = dict(stack.tiktok.faults.injected + stack.ecwid.faults.injected)
+        report.tiktok_calls = len(stack.tiktok.calls_to(TIKTOK))
+        report.ecwid_calls = len(stack.ecwid.calls_to(ECWID_API))
+        stack.tiktok.faults.clear()
+        stack.ecwid.faults.clear()
+
+        for store in ecwid_stores:
+            mismatches = _compare(stack, store)
+            if mismatches:
+                report.mismatches[store.store_id] = mismatches
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# -- the store and its changes --------------------------------------------------------------------
+def _build_store(stack: AppStack, store_id: int, products: int, rng: random.Random) -> EcwidStore:
+    store = stack.ecwid.add_store(store_id)
+    with store.quietly():
+        parent = store.add_category("Shop")
+        categories = [parent, store.add_category("Kitchen", parent_id=parent), store.add_category("Garden")]
+        for n in range(products):
+            variations = [Variation({"Size": size}) for size in ("S", "M", "L")] if n % 5 == 0 else []
+            store.add_product(
+                f"Product {store_id}-{n}",
+                round(rng.uniform(5, 90), 2),
+                category_ids=[rng.choice(categories)],
+                combinations=variations,
+                quantity=rng.choice([None, 0, 3, 12]),
+            )
+    return store
+
+
+def _change(store: EcwidStore, rng: random.Random) -> None:
+    product_ids = list(store.products)
+    kind = rng.choice(
+        ["price", "title", "stock", "image", "new", "delete", "add_variation", "remove_variation", "category"]
+    )
+    if kind == "new" or not product_ids:
+        store.add_product(
+            f"New {rng.randrange(10**6)}",
+            round(rng.uniform(5, 90), 2),
+            category_ids=[rng.choice(list(store.categories))],
+        )
+        return
+    product_id = rng.choice(product_ids)
+    product = store.products[product_id]
+    if kind == "price":
+        store.update_product(product_id, price=round(rng.uniform(5, 90), 2))
+    elif kind == "title":
+        store.update_product(product_id, name=f"{product.name.split(' v')[0]} v{rng.randrange(100)}")
+    elif kind == "stock":
+        store.update_product(product_id, quantity=rng.choice([0, 1, 7, 40]))
+    elif kind == "image":
+        side = rng.choice([300, 600, 900, 1200])
+        store.update_product(product_id, image=(side, side, rng.choice(["jpg", "png"])))
+    elif kind == "delete":
+        store.delete_product(product_id)
+    elif kind == "add_variation":
+        store.add_combination(product_id, {"Color": f"C{rng.randrange(1000)}"}, price=round(rng.uniform(5, 90), 2))
+    elif kind == "remove_variation" and product.combinations:
+        store.remove_combination(product_id, rng.choice(product.combinations).id)
+    else:
+        category = rng.choice(list(store.categories))
+        store.update_category(category, enabled=not store.categories[category].enabled)
+
+
+def _faults_on(stack: AppStack, seed: int) -> None:
+    # TikTok: 20% 40100, 10% HTTP 5xx, 5% timeouts of which half were applied; Ecwid: 10% 429.
+    # Each rule draws from what the earlier ones left, so the shares are set to give those overall rates.
+    stack.tiktok.faults.set(
+        [
+            FaultRule(kind="rate_limit", path_prefix=TIKTOK, probability=0.20),
+            FaultRule(kind="http_5xx", path_prefix=TIKTOK, probability=0.10 / 0.80),
+            FaultRule(kind="applied_timeout", path_prefix=TIKTOK, probability=0.025 / 0.70, delay_seconds=0.05),
+            FaultRule(kind="drop", path_prefix=TIKTOK, probability=0.025 / (0.70 - 0.025)),
+        ],
+        seed=seed,
+    )
+    stack.ecwid.faults.set([FaultRule(kind="rate_limit", path_prefix=ECWID_API, probability=0.10)], seed=seed + 1)
+
+
+# -- running the worker as Lambda would -----------------------------------------------------------
+def _drain(stack: AppStack, report: Report, *, pollers: int = 3, patience: float = 300.0) -> None:
+    """Deliver messages to the worker until the queue is empty, waiting out messages given back for later.
+
+    Several pollers run at once, as Lambda runs several invocations of a FIFO queue (one store each).
+    """
+    deadline = time.monotonic() + patience
+    lock = threading.Lock()
+
+    def poll() -> None:
+        sqs = boto3.client("sqs")
+        url = stack.resources.queues["CatalogQueue"]
+        worker = stack.lambdas["CatalogWorkerFunction"]
+        while time.monotonic() < deadline:
+            answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+            messages = answer.get("Messages", [])
+            if not messages:
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                if (
+                    attributes["ApproximateNumberOfMessages"]
+                    == "0"
+                    == attributes["ApproximateNumberOfMessagesNotVisible"]
+                ):
+                    return
+                time.sleep(0.2)
+                continue
+            with lock:
+                report.receives += len(messages)
+                report.retries += sum(int(m["Attributes"]["ApproximateReceiveCount"]) > 1 for m in messages)
+            result = worker.invoke(sqs_event(messages, stack.resources.queue_arns["CatalogQueue"], "us-east-1"))
+            failed = failed_message_ids(result, [m["MessageId"] for m in messages])
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    threads = [threading.Thread(target=poll, name=f"poller-{n}") for n in range(pollers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    dead = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=stack.resources.queues["CatalogDeadLetterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    report.dead_letters = max(report.dead_letters, int(dead["ApproximateNumberOfMessages"]))
+
+
+# -- what a fault-free full sync would produce ----------------------------------------------------
+def _compare(stack: AppStack, store: EcwidStore) -> list[str]:
+    expected = expected_catalog(stack, store.store_id)
+    actual = stack.tiktok_catalog(store.store_id)
+    problems = [f"missing {sku}" for sku in sorted(expected.keys() - actual.keys())]
+    problems += [f"extra {sku}" for sku in sorted(actual.keys() - expected.keys())]
+    problems += [
+        f"differs {sku}: {sorted(k for k in expected[sku] if expected[sku].get(k) != actual[sku].get(k))}"
+        for sku in sorted(expected.keys() & actual.keys())
+        if expected[sku] != actual[sku]
+    ]
+    return problems
+
+
+def expected_catalog(stack: AppStack, store_id: int) -> dict[str, dict[str, Any]]:
+    """sku_id → fields, mapped straight from Ecwid's current state with the sync's own mapping rules."""
+    token = stack.ecwid.token_for(store_id)
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{stack.ecwid.base_url}/api/v3/{store_id}"
+    with httpx.Client(headers=headers, timeout=30) as http:
+        categories = CategoryPage.model_validate(
+            http.get(f"{base}/categories", params={"hidden_categories": "true", "limit": 100}).json()
+        ).items
+        products = []
+        offset = 0
+        while True:
+            page = ProductPage.model_validate(http.get(f"{base}/products", params={"offset": offset}).json())
+            products += page.items
+            offset += page.count
+            if page.count == 0 or offset >= page.total:
+                break
+        currency = stack.store_item(store_id)["tiktok"]["catalog_currency"]
+        hidden = hidden_category_ids(categories)
+        sizes: dict[str, Any] = {}
+
+        def size(url: str) -> Any:
+            if url not in sizes:
+                sizes[url] = read_image_size(http, url)
+            return sizes[url]
+
+        return {
+            upload.sku_id: upload.fields
+            for product in products
+            for upload in map_product(product, currency=currency, hidden=hidden, image_sizes=size).uploads
+        }
+
+
+def summary(report: Report) -> str:
+    data = report.as_json()
+    return json.dumps(data, indent=2)

@@ -1,0 +1,13 @@
+"""A tenth of the reliability run: shuffled, duplicated webhooks with Ecwid and TikTok misbehaving, and
+every TikTok catalog still ends equal to what a fault-free full sync of the same Ecwid state produces."""
+
+from reliability.run import run
+
+
+def test_shuffled_duplicated_deliveries_under_faults_converge_on_the_store():
+    report = run(stores=2, products=50, changes=70, duplicates=30, seed=11)
+
+    assert report.deliveries == report.webhooks_accepted
+    assert report.deliveries >= 100
+    assert sum(report.faults.values()) > 0, "the faults were not on"
+    assert report.mismatches == {}
