@@ -84,6 +84,9 @@ def main() -> None:
     gateway.scheduler = scheduler
     console = Console(gateway.url, ecwid, tiktok, resources)
     gateway.console = console
+    # The sandbox Ecwid sends its webhooks for every edit to the receiver, as Ecwid would.
+    ecwid.webhook_url = f"{gateway.url}/webhooks/ecwid"
+    ecwid.start_webhook_delivery()
     pollers = SqsPollers(resources, lambdas).start()
     scheduler.start()
     gateway.start()

@@ -2,6 +2,10 @@
 
 As committed, a sample carries placeholder codes and sessions, so it must get a clean 4xx, never a crash;
 with live values filled in, the same event walks the connect journey.
+
+The webhook samples (webhook_*.json) are signed with the documented sample secret SAMPLE_ECWID_CLIENT_SECRET
+(`sam local invoke` against a stack whose app secret holds it accepts them); a stack with another secret
+answers them 401, and re-signed with that stack's secret they are queued.
 """
 
 from __future__ import annotations
@@ -16,11 +20,23 @@ import httpx
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel, SqsModel
 
 from localrun.gateway import routes_of
+from sandboxes.ecwid_webhooks import SIGNATURE_HEADER, signature
 from tests.app_stack import ROOT, AppStack
 from tiktok_channel.models.messages import QueueMessage
 
 EVENTS = ROOT / "events"
 STORE = 1003  # the store the samples name
+SAMPLE_ECWID_CLIENT_SECRET = "sample-ecwid-client-secret"  # signs the committed webhook samples
+WEBHOOK_SAMPLES = {
+    "webhook_product_created.json": ("product.created", "690012345"),
+    "webhook_product_updated.json": ("product.updated", "690012345"),
+    "webhook_product_deleted.json": ("product.deleted", "690012345"),
+    "webhook_category_created.json": ("category.created", "172000001"),
+    "webhook_category_updated.json": ("category.updated", "172000001"),
+    "webhook_category_deleted.json": ("category.deleted", "172000001"),
+    "webhook_profile_updated.json": ("profile.updated", "1003"),
+    "webhook_application_uninstalled.json": ("application.uninstalled", "1003"),
+}
 
 
 def load(name: str) -> dict[str, Any]:
@@ -82,6 +98,7 @@ def test_every_event_file_is_covered_below():
             "sync_products.json",
             "catalog_worker_sync.json",
             "scheduled_sync.json",
+            *WEBHOOK_SAMPLES,
         ]
     )
 
@@ -94,6 +111,8 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         "connect_tiktok.json": (401, "session_invalid"),
         "tiktok_oauth_callback.json": (400, "invalid_state"),
         "sync_products.json": (401, "session_invalid"),
+        # Signed with the sample secret, not this stack's.
+        **dict.fromkeys(WEBHOOK_SAMPLES, (401, "invalid_signature")),
     }
     stack.ecwid.add_store(STORE)
     for name, (status, code) in expected.items():
@@ -103,6 +122,7 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
     assert invoke(stack, load("catalog_worker_sync.json")) == {"batchItemFailures": []}
     assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}
     assert stack.all_items() == []
+    assert stack.queued_messages() == []
 
 
 def test_samples_with_live_values_walk_the_journey(stack: AppStack):
@@ -145,6 +165,41 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     assert again["statusCode"] == 202
     assert json.loads(again["body"])["state"] == "queued"
     assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}  # that store's sync is already queued
+
+
+def test_webhook_samples_are_signed_with_the_sample_secret():
+    for name in WEBHOOK_SAMPLES:
+        event = load(name)
+        body = json.loads(event["body"])
+        expected = signature(SAMPLE_ECWID_CLIENT_SECRET, body["eventCreated"], body["eventId"])
+        assert event["headers"][SIGNATURE_HEADER.lower()] == expected, name
+
+
+def test_webhook_samples_signed_with_the_stack_secret_are_queued(stack: AppStack):
+    expected = []
+    for name, (event_type, entity_id) in WEBHOOK_SAMPLES.items():
+        event = load(name)
+        headers, body = stack.ecwid.sign_webhook(json.loads(event["body"]))
+        event["body"] = body.decode()
+        event["headers"][SIGNATURE_HEADER.lower()] = headers[SIGNATURE_HEADER]
+        answer = invoke(stack, event)
+        assert (answer["statusCode"], json.loads(answer["body"])) == (200, {}), name
+        event_id = json.loads(body)["eventId"]
+        expected.append(
+            {
+                "kind": "ecwid_event",
+                "store_id": STORE,
+                "epoch": 0,
+                "event_id": event_id,
+                "event_type": event_type,
+                "entity_id": entity_id,
+            }
+        )
+    queued = stack.queued_messages()
+    assert [m["body"] for m in queued] == expected
+    assert {(m["attributes"]["MessageGroupId"], m["attributes"]["MessageDeduplicationId"]) for m in queued} == {
+        (str(STORE), m["event_id"]) for m in expected
+    }
 
 
 def test_event_files_are_valid_lambda_events():

@@ -17,7 +17,7 @@ MAX_STORE_ID = 2**63 - 1
 class EcwidWebhookBody(BaseModel):
     """`{"eventId", "eventCreated", "storeId", "entityId", "eventType", "data"?}`; `data` and extras ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     # Any string (Ecwid's look like UUIDs, but nothing promises it); a number is read as its digits.
     event_id: str = Field(alias="eventId", min_length=1, coerce_numbers_to_str=True)

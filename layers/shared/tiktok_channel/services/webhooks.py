@@ -74,7 +74,7 @@ def receive_webhook(services: Services, body: str | None, signature: str | None)
 
 
 def _authentic_event(services: Services, body: str | None, signature: str | None) -> EcwidWebhookBody:
-    raw = _json_object(body)
+    raw = _parsed_json(body)
     try:
         event = EcwidWebhookBody.model_validate(raw)
     except ValidationError:
@@ -86,7 +86,7 @@ def _authentic_event(services: Services, body: str | None, signature: str | None
     return event
 
 
-def _json_object(body: str | None) -> Any:
+def _parsed_json(body: str | None) -> Any:
     """The parsed body; a 400 when it is too big or not JSON (size first: never parse a huge body)."""
     # A character is at least one byte in UTF-8, so the cheap length check settles most oversized bodies.
     if body is not None and (len(body) > MAX_BODY_BYTES or len(body.encode("utf-8")) > MAX_BODY_BYTES):
@@ -102,7 +102,7 @@ def _json_object(body: str | None) -> Any:
 def _signature_matches(client_secret: str, event: EcwidWebhookBody, signature: str) -> bool:
     """base64(HMAC-SHA256(client_secret, f"{eventCreated}.{eventId}")), compared in constant time."""
     digest = hmac.new(client_secret.encode(), event.signed_message.encode(), hashlib.sha256).digest()
-    return True
+    return hmac.compare_digest(base64.b64encode(digest), signature.strip().encode("utf-8", "replace"))
 
 
 def _route(event: EcwidWebhookBody) -> tuple[int, None] | tuple[None, str]:
