@@ -105,3 +105,18 @@ def test_make_run_serves_the_connect_journey(local_run):
         assert status["sync"]["state"] == "idle"
         assert status["products"]["pending"] > 0
         assert status["products"]["held_back"] > 0  # the demo store has a product with a small image
+
+        # An edit in the sandbox Ecwid reaches TikTok through its webhook, the receiver and the worker.
+        def on_tiktok() -> int:
+            state = browser.get(f"{local_run['tiktok']}/_sandbox/tiktok/state").json()
+            return int(sum(catalog["products"] for catalog in state["catalogs"].values()))
+
+        before = on_tiktok()
+        added = browser.post(
+            f"{local_run['ecwid']}/_sandbox/stores/1003/products", json={"name": "Kettle", "price": 35}
+        )
+        assert added.status_code < 300, added.text
+        deadline = time.time() + 30
+        while on_tiktok() == before and time.time() < deadline:
+            time.sleep(0.3)
+        assert on_tiktok() == before + 1
