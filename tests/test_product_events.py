@@ -212,3 +212,20 @@ def test_events_for_stores_that_do_not_sync_are_acknowledged_and_dropped(stack: 
     assert stack.tiktok.calls == []
     assert stack.ecwid.calls == []
     assert stack.queued_messages() == []
+
+
+def test_a_deleted_category_lets_its_products_show_where_else_they_are(stack: AppStack):
+    store = stack.ecwid.add_store(STORE)
+    archive = store.add_category("Archive", enabled=False)
+    mug = store.add_product("Mug", 10, category_ids=[archive])
+    connect_and_sync(stack, store)
+    assert stack.tiktok_catalog(STORE) == {}
+    stack.ecwid.take_webhooks()
+
+    store.delete_category(archive)  # the mug is now in no category, which is shown
+    for webhook in stack.ecwid.take_webhooks():
+        body = webhook.json()
+        send_event(stack, body["eventType"], body["entityId"], event_id=body["eventId"])
+    stack.run_worker()
+
+    assert set(stack.tiktok_catalog(STORE)) == {str(mug)}
