@@ -73,7 +73,7 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
     started = time.monotonic()
     rng = random.Random(seed)
     # TikTok's five-minute pause and the retry backoff, scaled down so the run takes a minute, not hours.
-    parameters = {"TikTokPauseSeconds": "0.3", "RetryBaseSeconds": "1"}
+    parameters = {"TikTokPauseSeconds": "0.3", "RetryBaseSeconds": "1", "LogLevel": "WARNING"}
     with app_stack(parameters=parameters, ecwid_options={"retry_after_seconds": 1}) as stack:
         ecwid_stores = [_build_store(stack, FIRST_STORE + n, products, rng) for n in range(stores)]
         for store in ecwid_stores:
