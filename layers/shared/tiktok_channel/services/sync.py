@@ -72,7 +72,9 @@ class _Ctx:
     tiktok_token: str
     run: SyncRun
     hidden: frozenset[int]
-    batch: list[tuple[SkuUpload, SkuRecord | None]] = field(default_factory=list)
+    # (what to upload, what the app held for it, the offset of the page it came from)
+    batch: list[tuple[SkuUpload, SkuRecord | None, int]] = field(default_factory=list)
+    page: int = 0  # the offset of the page being processed
     deletions: dict[str, _Removal] = field(default_factory=dict)
     uploaded_now: set[str] = field(default_factory=set)
     count_changes: Counter[str] = field(default_factory=Counter)
@@ -246,13 +248,15 @@ class CatalogSync:
         offset = ctx.run.offset
         while True:
             page = ecwid.product_page(ctx.store_id, ctx.ecwid_token, offset=offset)
+            ctx.page = offset
             kept = self._process(ctx, page.items)
             self._s.catalog.record_page(ctx.store_id, ctx.run.job_id, offset, kept, self._s.clock())
             offset += page.count
             ctx.run.total = page.total
             if len(ctx.batch) >= self._s.settings.tiktok_upload_batch_size:
-                self._flush(ctx)
-                self._checkpoint(ctx, offset)
+                self._flush(ctx, full_batches_only=True)
+                # A crash from here repeats the pages whose SKUs still wait in the batch, nothing before.
+                self._checkpoint(ctx, ctx.batch[0][2] if ctx.batch else offset)
             if page.count == 0 or offset >= page.total:
                 break
             if self._remaining() < self._reserve:
@@ -286,7 +290,7 @@ class CatalogSync:
                 seen.append(upload.sku_id)
                 record = existing.get(upload.sku_id)
                 if record is None or record.hash != upload.hash:
-                    ctx.batch.append((upload, record))
+                    ctx.batch.append((upload, record, ctx.page))
             for held in mapping.held_back:
                 seen.append(held.sku_id)
                 record = existing.get(held.sku_id)
@@ -348,17 +352,20 @@ class CatalogSync:
         self._s.catalog.put_image_sizes({u: s for u, s in learned.items() if s is not None}, self._s.clock())
 
     # -- TikTok writes -------------------------------------------------------------------------
-    def _flush(self, ctx: _Ctx) -> None:
-        """Upload the batch, read its feed log, commit what TikTok accepted."""
-        while ctx.batch:
-            size = self._s.settings.tiktok_upload_batch_size
+    def _flush(self, ctx: _Ctx, *, full_batches_only: bool = False) -> None:
+        """Upload the batch, read its feed log, commit what TikTok accepted.
+
+        Mid-run only full batches go, so the number of upload calls stays at its lower bound.
+        """
+        size = self._s.settings.tiktok_upload_batch_size
+        while len(ctx.batch) >= size or (ctx.batch and not full_batches_only):
             chunk, ctx.batch = ctx.batch[:size], ctx.batch[size:]
             tiktok = self._s.tiktok()
             feed_log_id = tiktok.upload_products(
                 ctx.tiktok_token,
                 bc_id=ctx.connection.bc_id or "",
                 catalog_id=ctx.connection.catalog_id or "",
-                products=[upload.fields for upload, _ in chunk],
+                products=[upload.fields for upload, _, _ in chunk],
             )
             log = self._feed_log(ctx, feed_log_id)
             failed = _failures(log)
@@ -370,7 +377,7 @@ class CatalogSync:
                     extra={"store_id": ctx.store_id, "errors": log.error_count, "named": len(failed)},
                 )
             records = []
-            for upload, before in chunk:
+            for upload, before, _ in chunk:
                 reasons = failed.get(upload.sku_id)
                 was_on_tiktok = bool(before and before.on_tiktok)
                 if reasons is not None:
@@ -399,7 +406,7 @@ class CatalogSync:
                     )
                     ctx.uploaded_now.add(upload.sku_id)
             self._s.catalog.put_skus(ctx.store_id, records)
-            befores = {upload.sku_id: before.status if before else None for upload, before in chunk}
+            befores = {upload.sku_id: before.status if before else None for upload, before, _ in chunk}
             for record in records:
                 ctx.recount(befores[record.sku_id], record.status)
             ctx.run.uploaded += len(chunk)
