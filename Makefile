@@ -46,7 +46,15 @@ build: $(SAM_VENV)/.installed
 	test ! -e .aws-sam/build/SharedLayer/python/botocore && test ! -e .aws-sam/build/SharedLayer/python/boto3
 	test -f .aws-sam/build/SharedLayer/python/tiktok_channel/__init__.py
 
-pytest: $(VENV)/.installed
+# The browser tests (tests/browser) drive Debian's Chromium: Playwright's own browser download cannot work here.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+pytest: $(VENV)/.installed $(CHROMIUM)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed

@@ -17,7 +17,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 from localrun.aws import provision
-from localrun.console import Console, store_page_url
+from localrun.console import Console, app_page_url
 from localrun.gateway import LocalGateway
 from localrun.lambda_runtime import lambdas_for
 from localrun.template import load_template
@@ -27,6 +27,7 @@ from sandboxes.tiktok import TikTokSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
+REVIEW_DELAY_SECONDS = 60.0
 
 
 def _port(name: str, default: int) -> int:
@@ -54,7 +55,9 @@ def main() -> None:
     demo = ecwid.add_demo_store()
     ecwid.add_store(2004, country="BR", currency="BRL", store_name="Loja Demo (not eligible)")
     tiktok = TikTokSandbox(
-        app_id="7000000000000000001", secret="local-tiktok-secret-" + secrets.token_hex(8), review_delay_seconds=60.0
+        app_id="7000000000000000001",
+        secret="local-tiktok-secret-" + secrets.token_hex(8),
+        review_delay_seconds=REVIEW_DELAY_SECONDS,
     )
     tiktok.start(_port("LOCAL_TIKTOK_PORT", 8102))
 
@@ -70,7 +73,7 @@ def main() -> None:
         },
         parameter_overrides={
             "PublicBaseUrl": gateway.url,
-            "EcwidAppPageUrl": store_page_url(gateway.url),
+            "EcwidAppPageUrl": app_page_url(ecwid.base_url, gateway.url),
             "EcwidApiUrl": f"{ecwid.base_url}/api/v3",
             "EcwidOAuthUrl": f"{ecwid.base_url}/api/oauth",
             "TikTokApiUrl": tiktok.base_url,
@@ -90,10 +93,16 @@ def main() -> None:
     pollers = SqsPollers(resources, lambdas).start()
     scheduler.start()
     gateway.start()
+    # The demo store has the app installed already (through the real install callback), so the first URL
+    # below opens its TikTok page at once; store 2004 is left for walking the install.
+    console.install(demo.store_id)
 
     print(
         f"""
-TikTok channel for Ecwid is running on {HOST} (Ctrl+C stops it).
+TikTok channel for Ecwid is running on {HOST}.
+
+Open the TikTok page of demo store {demo.store_id} (the sandbox Ecwid stands in for the Ecwid admin):
+  {console.open_app_url(demo.store_id)}
 
   Local run console   {gateway.url}/_local/
   App API             {gateway.url}   (the routes of template.yaml, served by the real handlers)
@@ -101,14 +110,19 @@ TikTok channel for Ecwid is running on {HOST} (Ctrl+C stops it).
   Sandbox TikTok      {tiktok.base_url}
   AWS (moto)          {os.environ["AWS_ENDPOINT_URL"]}
 
-Walk the connect journey:
-  1. Install the app: {console.install_url()}
-     pick store {demo.store_id} and press Install; you land on the store's TikTok page.
-  2. On that page ({gateway.url}/_local/stores/{demo.store_id}) enter a mobile number such as
-     +14155550123 and press "Connect TikTok Account".
-  3. On the sandbox TikTok page press Connect ("Business profile" uses what TikTok's setup made;
-     "advertiser only" makes the app create the catalog and pixel itself).
-  4. Back on the TikTok page the store is connected and its first sync ("replace") is queued.
+On that page:
+  1. Enter a mobile number such as +14155550123 and click "+ Connect TikTok Account".
+  2. On the sandbox TikTok page click Connect: you come back to the TikTok page, connected, and the first
+     sync runs (a progress bar while it does).
+  3. TikTok reviews uploads after {REVIEW_DELAY_SECONDS:g} s here (at once after
+     POST {tiktok.base_url}/_sandbox/tiktok/review_now); Sync Products reads the outcome into Listed / Rejected.
+  4. Fix products in the sandbox Ecwid ({ecwid.base_url}/_sandbox/stores/{demo.store_id}/admin), for example give
+     "Enamel Camping Mug" a 1000x1000 image: the edit reaches TikTok at once.
+  5. Apply for TikTok Storefront, then Disconnect.
+Install the app in another store: {console.install_url()}
+(pick store 2004 and click Install: its TikTok page explains why it cannot connect).
+
+Ctrl+C stops it.
 """,
         flush=True,
     )

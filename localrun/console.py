@@ -1,5 +1,8 @@
-"""The local run's own pages under /_local/: what is running, and a stand-in for the Ecwid admin around
-the app (it obtains Ecwid's encrypted payload from the sandbox, as the admin's iframe URL would carry it).
+"""The local run's own pages under /_local/: what is running, and the way into each store's TikTok page.
+
+The sandbox Ecwid stands in for the Ecwid admin: its `/_sandbox/stores/{id}/open-app?app_url=…` opens the
+app's page (GET /app) with the encrypted `payload` Ecwid's admin would put in the iframe URL, and it is
+ECWID_APP_PAGE_URL of the local run, so the OAuth callbacks bring the merchant back there too.
 """
 
 from __future__ import annotations
@@ -7,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import boto3
+import httpx
 
 from localrun.aws import LocalResources
 from localrun.gateway import HttpAnswer
@@ -18,12 +22,11 @@ from sandboxes.tiktok import TikTokSandbox
 
 INSTALL_SCOPE = "read_store_profile read_catalog add_to_cp"
 _STORE_PAGE = re.compile(r"^/_local/stores/(\d+)$")
-_PAYLOAD = re.compile(r"^/_local/stores/(\d+)/payload$")
 
 
-def store_page_url(gateway_url: str) -> str:
-    """ECWID_APP_PAGE_URL of the local run: where the callbacks send the merchant back."""
-    return f"{gateway_url}/_local/stores/{{store_id}}"
+def app_page_url(ecwid_url: str, gateway_url: str) -> str:
+    """ECWID_APP_PAGE_URL of the local run: the sandbox Ecwid's admin stand-in, opening GET /app for the store."""
+    return f"{ecwid_url}/_sandbox/stores/{{store_id}}/open-app?app_url={quote(gateway_url + '/app', safe='')}"
 
 
 @dataclass
@@ -39,10 +42,20 @@ class Console:
         if path in ("/_local/", "/_local"):
             return _html(self.index())
         if match := _STORE_PAGE.match(path):
-            return _html(self.store_page(int(match.group(1))))
-        if match := _PAYLOAD.match(path):
-            return self.payload(int(match.group(1)))
+            return self.store_page(int(match.group(1)))
         return None
+
+    def open_app_url(self, store_id: int) -> str:
+        """The store's TikTok page, opened as the Ecwid admin opens it (the app must be installed there)."""
+        return app_page_url(self.ecwid.base_url, self.gateway_url).replace("{store_id}", str(store_id))
+
+    def install(self, store_id: int) -> None:
+        """Install the app in a sandbox store, as the merchant's Install click would (through the real callback)."""
+        redirect_uri = f"{self.gateway_url}/oauth/ecwid/callback"
+        code = self.ecwid.create_auth_code(store_id, redirect_uri, INSTALL_SCOPE)
+        answer = httpx.get(redirect_uri, params={"code": code, "store_id": str(store_id)}, timeout=30)
+        if answer.status_code != 302:
+            raise RuntimeError(f"installing the app in store {store_id} failed: {answer.status_code} {answer.text}")
 
     def install_url(self) -> str:
         query = urlencode(
@@ -91,15 +104,13 @@ class Console:
 (<a href="{escape(self.tiktok.base_url)}/_sandbox/tiktok/state">its state as JSON</a>)</li>
 </ul>"""
 
-    def payload(self, store_id: int) -> HttpAnswer:
-        if store_id not in self.ecwid.stores or self.ecwid.current_token(store_id) is None:
-            return HttpAnswer.json(409, {"message": "Install the app in this store first."})
-        return HttpAnswer.json(200, {"payload": self.ecwid.app_payload(store_id)})
-
-    def store_page(self, store_id: int) -> str:
-        return _STORE_PAGE_HTML.replace("__STORE_ID__", str(store_id)).replace(
-            "__INSTALL_URL__", escape(self.install_url())
-        )
+    def store_page(self, store_id: int) -> HttpAnswer:
+        """The store's TikTok page when the app is installed there, else Ecwid's install page first."""
+        if store_id not in self.ecwid.stores:
+            return HttpAnswer.json(404, {"message": f"The sandbox Ecwid has no store {store_id}."})
+        if self.ecwid.current_token(store_id) is None:
+            return HttpAnswer(302, [("Location", self.install_url()), ("Cache-Control", "no-store")])
+        return HttpAnswer(302, [("Location", self.open_app_url(store_id)), ("Cache-Control", "no-store")])
 
 
 def _html(body: str) -> HttpAnswer:
@@ -107,47 +118,3 @@ def _html(body: str) -> HttpAnswer:
 <style>body{{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem}}td,th{{padding:.3rem .6rem;text-align:left}}
 pre{{background:#f4f4f4;padding:1rem;overflow:auto}}</style></head><body>{body}</body></html>"""
     return HttpAnswer(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], page.encode())
-
-
-# The merchant page proper is GET /app (a later issue); until then this stand-in drives the same API.
-_STORE_PAGE_HTML = """<p><a href="/_local/">← local run</a></p>
-<h1>TikTok page of store __STORE_ID__ (local stand-in for the Ecwid admin)</h1>
-<div id="problem" role="alert"></div>
-<p id="install" hidden><a href="__INSTALL_URL__">Install the app in this store</a></p>
-<h2>Store status</h2><pre id="status">Opening a session…</pre>
-<form id="connect"><label for="phone">Phone number for TikTok Business Tools</label>
-<input id="phone" name="phone" type="tel" autocomplete="tel" placeholder="+14155550123" required>
-<button type="submit">+ Connect TikTok Account</button></form>
-<script>
-const storeId = "__STORE_ID__";
-let session = null;
-const say = (text) => { document.getElementById("problem").textContent = text; };
-async function api(path, options = {}) {
-  const answer = await fetch(path, {...options, headers: {"Content-Type": "application/json",
-    ...(session ? {"Authorization": "Bearer " + session} : {})}});
-  const body = await answer.json();
-  if (!answer.ok) throw new Error(body.error ? body.error.message : body.message);
-  return body;
-}
-async function open() {
-  try {
-    const {payload} = await api(`/_local/stores/${storeId}/payload`);
-    session = (await api("/api/session", {method: "POST", body: JSON.stringify({payload})})).session;
-    document.getElementById("status").textContent =
-      JSON.stringify(await api(`/api/stores/${storeId}`), null, 2);
-  } catch (error) {
-    document.getElementById("status").textContent = "";
-    say(error.message);
-    document.getElementById("install").hidden = false;
-  }
-}
-document.getElementById("connect").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  try {
-    const {authorize_url} = await api(`/api/stores/${storeId}/connect`, {method: "POST",
-      body: JSON.stringify({phone: document.getElementById("phone").value})});
-    window.top.location.href = authorize_url;
-  } catch (error) { say(error.message); }
-});
-open();
-</script>"""

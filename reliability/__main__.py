@@ -24,7 +24,7 @@ def main() -> int:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stores", type=int, default=10)
     parser.add_argument("--products", type=int, default=100)

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import httpx
+from moto.core.botocore_stubber import BotocoreStubber
 
 from localrun.triggers import failed_message_ids, sqs_event
 from sandboxes.common import FaultRule
@@ -180,12 +181,31 @@ def _faults_on(stack: AppStack, seed: int) -> None:
 
 
 # -- running the worker as Lambda would -----------------------------------------------------------
-def _drain(stack: AppStack, report: Report, *, pollers: int = 3, patience: float = 300.0) -> None:
+_serialize_moto_lock = threading.RLock()
+
+
+def _serialize_moto() -> None:
+    """moto's in-process backends are not thread-safe (SQS iterates sets another thread changes), so its
+    dispatch is serialized; the worker's calls to the sandboxes still run in parallel."""
+    if getattr(BotocoreStubber.__call__, "serialized", False):
+        return
+    dispatch = BotocoreStubber.__call__
+
+    def serialized(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with _serialize_moto_lock:
+            return dispatch(self, event_name, request, **kwargs)
+
+    serialized.serialized = True  # type: ignore[attr-defined]
+    BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
+
+
+def _drain(stack: AppStack, report: Report, *, pollers: int = 3) -> None:
     """Deliver messages to the worker until the queue is empty, waiting out messages given back for later.
 
     Several pollers run at once, as Lambda runs several invocations of a FIFO queue (one store each).
     """
-    deadline = time.monotonic() + patience
+    _serialize_moto()
+    deadline = time.monotonic() + 120 + 2 * max(report.deliveries, 50)
     lock = threading.Lock()
 
     def poll() -> None:

@@ -23,6 +23,7 @@ from localrun.gateway import routes_of
 from sandboxes.ecwid_webhooks import SIGNATURE_HEADER, signature
 from tests.app_stack import ROOT, AppStack
 from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.operator import OPERATOR_ACTION
 
 EVENTS = ROOT / "events"
 STORE = 1003  # the store the samples name
@@ -38,6 +39,15 @@ WEBHOOK_SAMPLES = {
     "webhook_application_uninstalled.json": ("application.uninstalled", "1003"),
 }
 
+# As committed: status and code of the answer (the session and state are placeholders).
+STOREFRONT_SAMPLES = {
+    "get_storefront.json": (401, "session_invalid"),
+    "apply_for_storefront.json": (401, "session_invalid"),
+    "connect_storefront.json": (401, "session_invalid"),
+    "tiktok_storefront_callback.json": (400, "invalid_state"),
+}
+OPERATOR_SAMPLES = ("operator_record_decision.json", "operator_redrive.json", "operator_start_sync.json")
+
 
 def load(name: str) -> dict[str, Any]:
     return dict(json.loads((EVENTS / name).read_text()))
@@ -52,6 +62,8 @@ def function_for(stack: AppStack, event: dict[str, Any]) -> str:
         matches = [f for f, function in functions.items() if function.sqs_triggers]
     elif event.get("detail-type") == "Scheduled Event":
         matches = [f for f, function in functions.items() if function.schedules]
+    elif "action" in event:  # the operator's: a function with no trigger at all, invoked with IAM
+        matches = [f for f, fn in functions.items() if not (fn.routes or fn.sqs_triggers or fn.schedules)]
     else:
         matches = []
     assert len(matches) == 1, f"the event is served by {matches}"
@@ -95,9 +107,13 @@ def test_every_event_file_is_covered_below():
             "get_store_status.json",
             "connect_tiktok.json",
             "tiktok_oauth_callback.json",
+            *STOREFRONT_SAMPLES,
+            *OPERATOR_SAMPLES,
             "sync_products.json",
             "catalog_worker_sync.json",
             "scheduled_sync.json",
+            "disconnect_store.json",
+            "catalog_worker_cleanup.json",
             *WEBHOOK_SAMPLES,
         ]
     )
@@ -111,6 +127,8 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         "connect_tiktok.json": (401, "session_invalid"),
         "tiktok_oauth_callback.json": (400, "invalid_state"),
         "sync_products.json": (401, "session_invalid"),
+        **STOREFRONT_SAMPLES,
+        "disconnect_store.json": (401, "session_invalid"),
         # Signed with the sample secret, not this stack's.
         **dict.fromkeys(WEBHOOK_SAMPLES, (401, "invalid_signature")),
     }
@@ -120,6 +138,8 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         assert (answer["statusCode"], error_code(answer)) == (status, code), name
     # A sync message for a store that is not connected is acknowledged and dropped; no store, no job.
     assert invoke(stack, load("catalog_worker_sync.json")) == {"batchItemFailures": []}
+    # A cleanup message for a store with nothing left to clean up is done at once.
+    assert invoke(stack, load("catalog_worker_cleanup.json")) == {"batchItemFailures": []}
     assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}
     assert stack.all_items() == []
     assert stack.queued_messages() == []
@@ -165,6 +185,16 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     assert again["statusCode"] == 202
     assert json.loads(again["body"])["state"] == "queued"
     assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}  # that store's sync is already queued
+
+    disconnected = invoke(stack, with_session(load("disconnect_store.json"), session))
+    assert disconnected["statusCode"] == 200
+    assert json.loads(disconnected["body"]) == {"status": "disconnected", "remote_cleanup": "done"}
+    assert stack.store_item(STORE)["status"] == "disconnected"
+    cleanup = next(m["body"] for m in stack.queued_messages() if m["body"]["kind"] == "cleanup")
+    cleanup_event = copy.deepcopy(load("catalog_worker_cleanup.json"))
+    cleanup_event["Records"][0]["body"] = json.dumps(cleanup)
+    assert invoke(stack, cleanup_event) == {"batchItemFailures": []}
+    assert json.loads(load("catalog_worker_cleanup.json")["Records"][0]["body"])["kind"] == "cleanup"
 
 
 def test_webhook_samples_are_signed_with_the_sample_secret():
@@ -213,5 +243,51 @@ def test_event_files_are_valid_lambda_events():
         elif "Records" in event:
             [record] = SqsModel.model_validate(event).Records
             QueueMessage.model_validate_json(str(record.body))
+        elif "action" in event:
+            OPERATOR_ACTION.validate_python(event)
         else:
             assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"
+
+
+def test_operator_samples_as_committed_answer_cleanly(stack: AppStack):
+    """Against a stack where store 1003 never installed: clear refusals, and an empty dead-letter queue."""
+    assert invoke(stack, load("operator_record_decision.json"))["error"]["code"] == "store_not_found"
+    assert invoke(stack, load("operator_start_sync.json"))["error"]["code"] == "store_not_found"
+    assert invoke(stack, load("operator_redrive.json")) == {"ok": True, "action": "redrive_dead_letters", "moved": 0}
+    assert stack.all_items() == []
+    assert stack.queued_messages() == []
+
+
+def test_storefront_and_operator_samples_with_live_values_walk_journey_5(stack: AppStack):
+    stack.ecwid.add_store(STORE, country="US", currency="USD")
+    assert stack.connect(STORE).status_code == 302
+    session = stack.open_session(STORE)
+    assert stack.run_worker() >= 1  # the first sync, so that the operator's sync below starts a new job
+
+    applied = invoke(stack, with_session(load("apply_for_storefront.json"), session))
+    assert applied["statusCode"] == 201, applied["body"]
+    assert json.loads(applied["body"])["state"] == "submitted"
+
+    assert invoke(stack, load("operator_record_decision.json"))["recorded"] is True
+    page = invoke(stack, with_session(load("get_storefront.json"), session))
+    assert json.loads(page["body"])["state"] == "approved"
+
+    stack.tiktok.approve_shop(str(STORE))
+    started = invoke(stack, with_session(load("connect_storefront.json"), session))
+    assert started["statusCode"] == 200
+    callback = httpx.URL(stack.authorize_on_tiktok(json.loads(started["body"])["authorize_url"]))
+    finished = invoke(
+        stack,
+        with_query(
+            load("tiktok_storefront_callback.json"),
+            auth_code=callback.params["auth_code"],
+            state=callback.params["state"],
+        ),
+    )
+    assert finished["statusCode"] == 302
+    assert stack.store_item(STORE)["storefront_state"] == "connected"
+
+    synced = invoke(stack, load("operator_start_sync.json"))
+    assert (synced["ok"], synced["created"]) == (True, True)
+    assert invoke(stack, load("operator_start_sync.json"))["job_id"] == synced["job_id"]
+    assert invoke(stack, load("operator_redrive.json"))["moved"] == 0

@@ -67,6 +67,8 @@ def walk_every_path(stack: AppStack) -> set[str]:
     payload = stack.ecwid.app_payload(STORE)
     session = stack.http.post("/api/session", json={"payload": payload}).json()["session"]
     stack.http.post("/api/session", json={"payload": payload[:-4] + "AAAA"})
+    assert stack.http.get("/app", params={"payload": payload}).status_code == 200  # the merchant page
+    assert stack.http.get("/app", params={"payload": payload[:-4] + "AAAA"}).status_code == 401
     headers = {"Authorization": f"Bearer {session}"}
     stack.http.post(f"/api/stores/{STORE}/connect", json={"phone": "+44 77 CALL ME"}, headers=headers)
     authorize_url = stack.http.post(

@@ -23,6 +23,14 @@ class BadRequest(AppError):
     code = "bad_request"
 
 
+class InvalidFields(BadRequest):
+    """A form with mistakes: `fields` maps each wrong field's name to what the merchant should enter there."""
+
+    def __init__(self, message: str, fields: dict[str, str], *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.fields = fields
+
+
 class Unauthorized(AppError):
     status = 401
     code = "unauthorized"

@@ -17,12 +17,15 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import ValidationError
 
 from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository
+from tiktok_channel.adapters.cleanup_repository import DynamoCleanupRepository
 from tiktok_channel.adapters.ecwid import EcwidClient
-from tiktok_channel.adapters.http import new_http_client
+from tiktok_channel.adapters.events import EventBridgePublisher
+from tiktok_channel.adapters.http import RetryPolicy, new_http_client
 from tiktok_channel.adapters.kms import KmsSecretCipher, SecretCipher
 from tiktok_channel.adapters.queue import SqsCatalogQueue
 from tiktok_channel.adapters.rate_limit import FleetRateLimiter
 from tiktok_channel.adapters.store_repository import DynamoStoreRepository
+from tiktok_channel.adapters.storefront_repository import DynamoStorefrontRepository
 from tiktok_channel.adapters.tiktok import TikTokClient
 from tiktok_channel.settings import AppSecrets, ConfigurationError, Settings
 
@@ -34,8 +37,11 @@ class Services:
     settings: Settings
     stores: DynamoStoreRepository
     catalog: DynamoCatalogRepository
+    cleanups: DynamoCleanupRepository
+    storefronts: DynamoStorefrontRepository
     cipher: SecretCipher
     queue: SqsCatalogQueue
+    events: EventBridgePublisher
     load_secrets: Callable[[], AppSecrets]
     limiter: FleetRateLimiter
     http: httpx.Client = field(default_factory=new_http_client)
@@ -54,15 +60,24 @@ class Services:
         # One client per cold start: it paces each store's token within Ecwid's limit.
         return self._ecwid
 
-    def tiktok(self) -> TikTokClient:
+    def tiktok(
+        self,
+        *,
+        http: httpx.Client | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_wait_seconds: float = 30.0,
+    ) -> TikTokClient:
+        """A TikTok client; a request that must answer quickly passes a short-timeout `http` and few retries."""
         secrets = self.secrets()
         return TikTokClient(
-            self.http,
+            http or self.http,
             api_url=str(self.settings.tiktok_api_url),
             app_id=secrets.tiktok_app_id,
             secret=secrets.tiktok_secret,
             gate=self.limiter,
             pause_seconds=self.settings.tiktok_pause_seconds,
+            retry_policy=retry_policy,
+            max_wait_seconds=max_wait_seconds,
         )
 
 
@@ -84,8 +99,11 @@ def build_services(settings: Settings | None = None) -> Services:
         settings=settings,
         stores=DynamoStoreRepository(dynamodb, settings.stores_table),
         catalog=DynamoCatalogRepository(dynamodb, settings.stores_table),
+        cleanups=DynamoCleanupRepository(dynamodb, settings.stores_table),
+        storefronts=DynamoStorefrontRepository(dynamodb, settings.stores_table),
         cipher=KmsSecretCipher(boto3.client("kms"), settings.token_key_id),
         queue=SqsCatalogQueue(boto3.client("sqs"), settings.catalog_queue_url),
+        events=EventBridgePublisher(boto3.client("events")),
         load_secrets=load_secrets,
         # 0.9: slack for calls that reach TikTok unevenly (network, cold starts), so no 40100 pauses the fleet.
         limiter=FleetRateLimiter(dynamodb, settings.stores_table, headroom=0.9),

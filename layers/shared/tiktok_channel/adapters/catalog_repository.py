@@ -2,6 +2,10 @@
 
 Keys: SKU items are (STORE#<id>, SKU#<sku_id>); a sync run is (STORE#<id>, RUN#<job_id>) with its pages
 (STORE#<id>, RUN#<job_id>#PAGE#<offset>), both with a TTL; image sizes are (IMAGE#<url hash>, IMAGE).
+
+Every SKU item also carries `sku_status` = STORE#<id>#<status>, the hash key of the `sku-status` index, so the
+merchant page lists one status of one store (Listed, Pending review, Rejected, Not uploaded) page by page
+without reading the store's other SKUs; it is written with the item itself, so it costs no extra write.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 SkuStatus = Literal["pending", "listed", "rejected", "held_back"]
+SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back")
+SKU_STATUS_INDEX = "sku-status"
 RUN_TTL_SECONDS = 7 * 86_400
 IMAGE_TTL_SECONDS = 30 * 86_400
 _BATCH_GET = 100  # DynamoDB's BatchGetItem limit
@@ -68,6 +74,19 @@ def sku_key(store_id: int, sku_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"SKU#{sku_id}"}}
 
 
+def sku_status_key(store_id: int, status: str) -> str:
+    """The `sku-status` index's hash key: one store's SKUs of one status."""
+    return f"STORE#{store_id}#{status}"
+
+
+def _sku_item(store_id: int, record: SkuRecord) -> dict[str, Any]:
+    return {
+        **sku_key(store_id, record.sku_id),
+        **model_attributes(record),
+        "sku_status": {"S": sku_status_key(store_id, record.status)},
+    }
+
+
 def run_key(store_id: int, job_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"RUN#{job_id}"}}
 
@@ -106,7 +125,7 @@ class DynamoCatalogRepository:
         return found
 
     def put_skus(self, store_id: int, records: Iterable[SkuRecord]) -> None:
-        self._write([{"PutRequest": {"Item": {**sku_key(store_id, r.sku_id), **model_attributes(r)}}} for r in records])
+        self._write([{"PutRequest": {"Item": _sku_item(store_id, r)}} for r in records])
 
     def delete_skus(self, store_id: int, sku_ids: Iterable[str]) -> None:
         self._write([{"DeleteRequest": {"Key": sku_key(store_id, sku_id)}} for sku_id in dict.fromkeys(sku_ids)])
@@ -122,6 +141,32 @@ class DynamoCatalogRepository:
         for page in pages:
             for item in page["Items"]:
                 yield SkuRecord.model_validate(from_item(item))
+
+    def skus_by_status(
+        self, store_id: int, status: SkuStatus, *, limit: int, after_sku: str | None = None
+    ) -> tuple[list[SkuRecord], str | None]:
+        """One page of a store's SKUs of one status, in sku_id order, from the `sku-status` index.
+
+        Answers the page and the sku_id to continue after (None: this was the last page).
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": SKU_STATUS_INDEX,
+            "KeyConditionExpression": "sku_status = :status",
+            "ExpressionAttributeValues": {":status": {"S": sku_status_key(store_id, status)}},
+            "Limit": limit + 1,  # one more than shown: the last page then needs no empty page after it
+        }
+        if after_sku is not None:
+            request["ExclusiveStartKey"] = {
+                **sku_key(store_id, after_sku),
+                "sku_status": {"S": sku_status_key(store_id, status)},
+            }
+        answer = self._db.query(**request)
+        records = [SkuRecord.model_validate(from_item(item)) for item in answer["Items"]]
+        if len(records) > limit:
+            return records[:limit], records[limit - 1].sku_id
+        last = answer.get("LastEvaluatedKey")  # DynamoDB stopped early (1 MB per query)
+        return records, last["sk"]["S"].removeprefix("SKU#") if last else None
 
     def skus_of_product(self, store_id: int, product_id: int) -> dict[str, SkuRecord]:
         """Every SKU item of one product: the product's own, and one per variation it had."""

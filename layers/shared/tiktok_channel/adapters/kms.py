@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
-SecretField = Literal["ecwid_token", "tiktok_token", "phone"]
+SecretField = Literal["ecwid_token", "tiktok_token", "phone", "storefront_phone"]
 
 
 class SecretCipher(Protocol):

@@ -34,6 +34,7 @@ from tiktok_channel.models.tiktok import (
     Paged,
     PixelList,
     PixelSummary,
+    ShopConnectionStatus,
 )
 
 logger = Logger(child=True)
@@ -123,6 +124,23 @@ class TikTokClient:
     def get_business_profile(self, token: str, *, business_platform: str, external_business_id: str) -> BusinessProfile:
         params = {"business_platform": business_platform, "external_business_id": external_business_id, "full_data": 1}
         return self._call("GET", "/tbp/business_profile/get/", BusinessProfile, token=token, params=params)
+
+    def disconnect_business_profile(self, token: str, *, business_platform: str, external_business_id: str) -> None:
+        """Take the store out of the merchant's TikTok profile and Store Manager (safe to repeat)."""
+        body = {"external_business_id": external_business_id, "business_platform": business_platform}
+        self._call("POST", "/tbp/business_profile/disconnect/", NoData, token=token, json_body=body)
+
+    def disconnect_shop(self, token: str, *, business_platform: str, external_business_id: str) -> None:
+        """Disconnect the store's TikTok Shopping storefront (safe to repeat; the body is as for the profile)."""
+        body = {"external_business_id": external_business_id, "business_platform": business_platform}
+        self._call("POST", "/tbp/shop/connection/disconnect/", NoData, token=token, json_body=body)
+
+    def shop_connection_status(
+        self, token: str, *, business_platform: str, external_business_id: str
+    ) -> ShopConnectionStatus:
+        """TikTok Shopping (storefront) connection of the store: `connected` when connect == 2."""
+        params = {"business_platform": business_platform, "external_business_id": external_business_id}
+        return self._call("GET", "/tbp/shop/connection/get_status/", ShopConnectionStatus, token=token, params=params)
 
     def list_business_centers(self, token: str) -> BusinessCenterList:
         return self._call("GET", "/bc/get/", BusinessCenterList, token=token, params={"page": 1, "page_size": 50})

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
-from tiktok_channel.errors import AppError, BadRequest
+from tiktok_channel.errors import AppError, BadRequest, InvalidFields
 from tiktok_channel.runtime import services
 from tiktok_channel.services.session import authorize_store
 
@@ -20,11 +20,14 @@ M = TypeVar("M", bound=BaseModel)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def error_response(status: int, code: str, message: str) -> Response[str]:
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response[str]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": {"code": code, "message": message}}),
+        body=json.dumps({"error": error}),
         headers=_NO_STORE,
     )
 
@@ -45,7 +48,8 @@ def create_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(AppError)  # type: ignore[untyped-decorator]
     def _app_error(error: AppError) -> Response[str]:
         logger.info("Request refused", extra={"code": error.code, "status": error.status})
-        return error_response(error.status, error.code, error.message)
+        fields = error.fields if isinstance(error, InvalidFields) else None
+        return error_response(error.status, error.code, error.message, fields)
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(error: Exception) -> Response[str]:
@@ -61,17 +65,23 @@ def create_resolver() -> APIGatewayHttpResolver:
 
 def parse_body(app: APIGatewayHttpResolver, model: type[M]) -> M:
     """The request's JSON body as `model`; a clear 400 naming each bad field otherwise."""
+    raw = json_object(app)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in error.errors())
+        raise BadRequest(f"Check these fields: {fields}.", code="invalid_request") from None
+
+
+def json_object(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    """The request's body, which must be a JSON object."""
     try:
         raw = app.current_event.json_body
     except (json.JSONDecodeError, TypeError, ValueError):
         raise BadRequest("The request body must be JSON.", code="invalid_json") from None
     if not isinstance(raw, dict):
         raise BadRequest("The request body must be a JSON object.", code="invalid_json")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in error.errors())
-        raise BadRequest(f"Check these fields: {fields}.", code="invalid_request") from None
+    return raw
 
 
 def raw_body(app: APIGatewayHttpResolver) -> str | None:

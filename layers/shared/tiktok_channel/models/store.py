@@ -71,6 +71,17 @@ class Notice(BaseModel):
     message: str
 
 
+class RemoteCleanup(BaseModel):
+    """How telling TikTok about the last disconnect went; cleanup items hold what is left to do."""
+
+    model_config = _MODEL
+
+    state: Literal["pending", "done"] = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    updated_at: str | None = None
+
+
 class Store(BaseModel):
     model_config = _MODEL
 
@@ -94,6 +105,7 @@ class Store(BaseModel):
     storefront_state: str = "not_applied"
     # Why the catalog is not being kept in sync (currency changed, Ecwid access lost, TikTok revoked).
     notice: Notice | None = None
+    remote_cleanup: RemoteCleanup | None = None  # set by a disconnect or an uninstall
     installed_at: str | None = None
     updated_at: str | None = None
     version: int = 0

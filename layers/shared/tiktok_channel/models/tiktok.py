@@ -46,6 +46,27 @@ class BusinessProfile(_TikTokModel):
         return any((self.bc_id, self.adv_id, self.catalog_id, self.pixel_code))
 
 
+SHOP_CONNECTED = 2  # `connect_status.connect` of a storefront that is connected
+
+
+class _ShopConnectStatus(_TikTokModel):
+    connect: int | None = None
+
+
+class _ShopConnectInfo(_TikTokModel):
+    connect_status: _ShopConnectStatus = _ShopConnectStatus()
+
+
+class ShopConnectionStatus(_TikTokModel):
+    """`tbp/shop/connection/get_status`: whether the store's TikTok Shopping storefront is connected."""
+
+    connect_info: _ShopConnectInfo = _ShopConnectInfo()
+
+    @property
+    def connected(self) -> bool:
+        return self.connect_info.connect_status.connect == SHOP_CONNECTED
+
+
 class PageInfo(_TikTokModel):
     page: int = 1
     page_size: int = 0

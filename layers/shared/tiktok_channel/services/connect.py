@@ -80,7 +80,7 @@ def start_connect(services: Services, store_id: int, phone: str, base_url: str) 
     """Check the store may connect and answer the TikTok authorize URL to send the merchant to."""
     normalized_phone = normalize_phone(phone)
     store = services.stores.get(store_id)
-    if store is None:
+    if store is None or store.ecwid_token is None:  # no token: uninstalled (a session lives up to an hour)
         raise NotFound(
             "This store has not installed the app. Install it from the Ecwid App Market.", code="store_not_found"
         )

@@ -20,9 +20,19 @@ _SESSION_REFUSED = "We could not confirm it is you. Open the TikTok page again f
 
 
 def open_session(services: Services, payload: str) -> dict[str, object]:
-    secrets = services.secrets()
+    store_id = verify_payload(services, payload)
+    session, expires_at = issue_session(services.secrets().session_key, store_id, services.clock())
+    return {
+        "session": session,
+        "store_id": store_id,
+        "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def verify_payload(services: Services, payload: str) -> int:
+    """The store whose Ecwid admin made this payload; Unauthorized (always the same) for any other payload."""
     try:
-        admin = decrypt_admin_payload(payload, secrets.ecwid_client_secret)
+        admin = decrypt_admin_payload(payload, services.secrets().ecwid_client_secret)
     except PayloadRejected:
         raise Unauthorized(_SESSION_REFUSED) from None
     store = services.stores.get(admin.store_id)
@@ -32,12 +42,7 @@ def open_session(services: Services, payload: str) -> dict[str, object]:
     # The payload is AES-CBC without integrity: only the token inside it proves it came from Ecwid.
     if not constant_time_equals(stored_token, admin.access_token.get_secret_value()):
         raise Unauthorized(_SESSION_REFUSED)
-    session, expires_at = issue_session(secrets.session_key, store.store_id, services.clock())
-    return {
-        "session": session,
-        "store_id": store.store_id,
-        "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat().replace("+00:00", "Z"),
-    }
+    return store.store_id
 
 
 def authorize_store(services: Services, authorization: str | None, store_id: str) -> int:

@@ -39,6 +39,7 @@ from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.models.store import Notice, ProductCounts, Store, StoreStatus, SyncState, TikTokConnection
 from tiktok_channel.models.tiktok import CatalogItem, FeedLog
+from tiktok_channel.services.disconnect import uninstall_store
 from tiktok_channel.services.jobs import request_full_sync
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ logger = Logger(child=True)
 metrics = Metrics()
 
 DELETE_BATCH = 1000  # TikTok's limit per delete call
+UNINSTALLED = "application.uninstalled"
 STATUS_BATCH = 500  # product/get answers at most 500 per page, so 500 sku_ids fit one call
 IMAGE_PROBES = 16  # image headers read at once
 FEED_LOG_WAITS = (1.0, 2.0, 4.0, 8.0)  # when TikTok has not finished processing a feed yet
@@ -77,6 +79,9 @@ class _Ctx:
     page: int = 0  # the offset of the page being processed
     deletions: dict[str, _Removal] = field(default_factory=dict)
     uploaded_now: set[str] = field(default_factory=set)
+    # Every SKU item of the store, read once per invocation of a full sync and kept up to date as it
+    # writes, so pages and the end of the run need no further reads (None for events).
+    known: dict[str, SkuRecord] | None = None
     count_changes: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -112,6 +117,9 @@ class CatalogSync:
 
     def apply_event(self, message: QueueMessage) -> str:
         """Bring TikTok up to date with one Ecwid change, re-reading the entity as it is now."""
+        if message.event_type == UNINSTALLED:
+            # Whatever the store's state: connected, never connected, or already disconnected.
+            return uninstall_store(self._s, message.store_id)
         store = self._s.stores.get(message.store_id)
         if store is None or store.status != "connected" or store.tiktok is None:
             metrics.add_metric(name="EventDropped", unit=MetricUnit.Count, value=1)
@@ -239,6 +247,7 @@ class CatalogSync:
         if run.finished_at is not None:
             return "done"
         ctx = _Ctx(store, connection, ecwid_token, tiktok_token, run, frozenset(run.hidden_category_ids))
+        ctx.known = {record.sku_id: record for record in self._s.catalog.all_skus(store.store_id)}
         self._save_progress(ctx, "running")
         return self._pages(ctx, message)
 
@@ -281,7 +290,11 @@ class CatalogSync:
         self._resolve_image_sizes(ctx, products)
         mappings = [self._map(ctx, product) for product in products]
         if existing is None:
-            existing = self._s.catalog.get_skus(ctx.store_id, (s for p in products for s in sku_ids_of(p)))
+            possible = (sku for product in products for sku in sku_ids_of(product))
+            if ctx.known is None:
+                existing = self._s.catalog.get_skus(ctx.store_id, possible)
+            else:
+                existing = {sku: ctx.known[sku] for sku in possible if sku in ctx.known}
         seen: list[str] = []
         held_back: list[SkuRecord] = []
         for product, mapping in zip(products, mappings, strict=True):
@@ -314,7 +327,7 @@ class CatalogSync:
                     # hidden, disabled, or a variation gone
                     ctx.deletions[record.sku_id] = _Removal(on_tiktok=record.on_tiktok, status=record.status)
         if held_back:
-            self._s.catalog.put_skus(ctx.store_id, held_back)
+            self._write_skus(ctx, held_back)
         return seen
 
     def _map(self, ctx: _Ctx, product: EcwidProduct) -> ProductMapping:
@@ -405,7 +418,7 @@ class CatalogSync:
                         )
                     )
                     ctx.uploaded_now.add(upload.sku_id)
-            self._s.catalog.put_skus(ctx.store_id, records)
+            self._write_skus(ctx, records)
             befores = {upload.sku_id: before.status if before else None for upload, before, _ in chunk}
             for record in records:
                 ctx.recount(befores[record.sku_id], record.status)
@@ -428,10 +441,10 @@ class CatalogSync:
             metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
         held = [r.held_back for r in ctx.deletions.values() if r.held_back is not None]
         dropped = [sku for sku, r in ctx.deletions.items() if r.held_back is None]
-        self._s.catalog.delete_skus(ctx.store_id, dropped)
+        self._drop_skus(ctx, dropped)
         for sku in dropped:
             ctx.recount(ctx.deletions[sku].status, None)
-        self._s.catalog.put_skus(ctx.store_id, [record.model_copy(update={"on_tiktok": False}) for record in held])
+        self._write_skus(ctx, [record.model_copy(update={"on_tiktok": False}) for record in held])
         ctx.run.deleted += len(remote)
         ctx.deletions.clear()
 
@@ -450,10 +463,26 @@ class CatalogSync:
                 return log
         return log  # still processing: nothing it names is committed, so those SKUs go again next time
 
+    def _write_skus(self, ctx: _Ctx, records: list[SkuRecord]) -> None:
+        self._s.catalog.put_skus(ctx.store_id, records)
+        if ctx.known is not None:
+            ctx.known.update((record.sku_id, record) for record in records)
+
+    def _drop_skus(self, ctx: _Ctx, sku_ids: list[str]) -> None:
+        self._s.catalog.delete_skus(ctx.store_id, sku_ids)
+        if ctx.known is not None:
+            for sku_id in sku_ids:
+                ctx.known.pop(sku_id, None)
+
+    def _records(self, ctx: _Ctx) -> dict[str, SkuRecord]:
+        if ctx.known is None:
+            ctx.known = {record.sku_id: record for record in self._s.catalog.all_skus(ctx.store_id)}
+        return ctx.known
+
     # -- the end of a run ----------------------------------------------------------------------
     def _finish(self, ctx: _Ctx) -> str:
         seen = self._s.catalog.seen_skus(ctx.store_id, ctx.run.job_id)
-        records = {r.sku_id: r for r in self._s.catalog.all_skus(ctx.store_id)}
+        records = dict(self._records(ctx))
         unseen = [r for r in records.values() if r.sku_id not in seen and r.sku_id not in ctx.deletions]
         if unseen:
             seen |= self._recheck(ctx, unseen)
@@ -467,7 +496,7 @@ class CatalogSync:
                     status = record.status if record is not None else None
                     ctx.deletions[item.sku_id] = _Removal(on_tiktok=True, held_back=held, status=status)
         self._flush_deletions(ctx)
-        records = {r.sku_id: r for r in self._s.catalog.all_skus(ctx.store_id)}
+        records = self._records(ctx)
         self._refresh_reviews(
             ctx, [r for r in records.values() if r.status == "pending" and r.sku_id not in ctx.uploaded_now], records
         )
@@ -559,7 +588,7 @@ class CatalogSync:
                 changed.append(update)
                 records[record.sku_id] = update
         if changed:
-            self._s.catalog.put_skus(ctx.store_id, changed)
+            self._write_skus(ctx, changed)
 
     # -- store state ---------------------------------------------------------------------------
     def _checkpoint(self, ctx: _Ctx, offset: int) -> None:

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tiktok_channel.adapters.http import TransientError
 from tiktok_channel.adapters.rate_limit import PausedError
 from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.services.disconnect import run_cleanup
 from tiktok_channel.services.sync import CatalogSync
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ def handle_message(
             if apply_event is None:
                 return CatalogSync(services, remaining_seconds=remaining_seconds).apply_event(message)
             return apply_event(message)
+        if message.kind == "cleanup":
+            # Not dropped for another epoch: a connection taken down must be cleaned up after a reconnect too.
+            return run_cleanup(services, message, remaining_seconds=remaining_seconds)
         raise UnsupportedMessage(f"no handler for {message.kind} messages yet")
     except PausedError as pause:
         wait = max(1.0, pause.until - services.clock())

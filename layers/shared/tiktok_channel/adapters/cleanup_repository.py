@@ -1,0 +1,244 @@
+"""The disconnect side of the stores table: the one write that cleans a store, and the remote cleanup items.
+
+The store item and the storefront item change in one transaction with the cleanup items' creation.
+
+Keys: a remote cleanup is (STORE#<id>, CLEANUP#<cleanup_id>) with a TTL; it keeps the KMS-encrypted TikTok
+token of a connection that was taken down here until TikTok confirmed the disconnect and the revocation.
+The store's catalog items (SKU#…, RUN#…, CATEGORIES) are deleted in pages of 25 (BatchWriteItem's limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes, model_map
+from tiktok_channel.adapters.store_repository import ConcurrentUpdate, state_key, store_key
+from tiktok_channel.adapters.storefront_repository import storefront_key
+from tiktok_channel.models.store import ProductCounts, RemoteCleanup, Store, SyncState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CLEANUP_TTL_SECONDS = 30 * 86_400  # a safety net: an item normally goes as soon as TikTok confirmed
+CleanupStep = Literal["shop_disconnect", "profile_disconnect", "revoke_token"]
+# The storefront and the business profile need the token, so the token is revoked last.
+CLEANUP_STEPS: tuple[CleanupStep, ...] = ("shop_disconnect", "profile_disconnect", "revoke_token")
+_CATALOG_PREFIXES = ("SKU#", "RUN#")
+_BATCH_WRITE = 25
+
+
+class CleanupItem(BaseModel):
+    """What is left to tell TikTok about one connection taken down here. `access_token` is KMS ciphertext."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    store_id: int
+    cleanup_id: str
+    epoch: int  # the store's epoch once disconnected
+    source: Literal["connection", "pending_connection"]
+    reason: Literal["disconnect", "uninstall"]
+    access_token: bytes
+    outcomes: dict[str, str] = {}  # step → done | token_revoked | refused_<code>
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def steps_left(self) -> list[CleanupStep]:
+        return [step for step in CLEANUP_STEPS if step not in self.outcomes]
+
+
+def cleanup_key(store_id: int, cleanup_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"CLEANUP#{cleanup_id}"}}
+
+
+class DynamoCleanupRepository:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
+        self._db = dynamodb
+        self._table = table_name
+
+    # -- the local half, in one transaction ------------------------------------------------------
+    def disconnect(
+        self, store: Store, cleanups: list[CleanupItem], *, epoch: int, uninstall: bool, now: str, at: float
+    ) -> None:
+        """Take the store off TikTok here and keep its tokens for the remote cleanup, at the new `epoch`.
+
+        Conditional on the version read, so a connect, a sync or another disconnect in between makes the
+        caller read again. The epoch goes up: every queued message of the old connection is dropped.
+        """
+        removes = ["tiktok", "pending_connection", "connected_shard", "connection_nonce", "notice"]
+        if uninstall:
+            # Personal data and the Ecwid access go with the app; the item stays for its epoch.
+            removes += ["ecwid_token", "ecwid_scope", "phone", "email", "install_code_hash"]
+        values: dict[str, Any] = {
+            ":disconnected": attribute("disconnected"),
+            ":epoch": attribute(epoch),
+            ":sync": attribute(model_map(SyncState())),
+            ":products": attribute(model_map(ProductCounts())),
+            ":not_applied": attribute("not_applied"),
+            ":now": attribute(now),
+            ":one": attribute(1),
+            ":version": attribute(store.version),
+        }
+        sets = [
+            "#status = :disconnected",
+            "epoch = :epoch",
+            "sync = :sync",
+            "products = :products",
+            "storefront_state = :not_applied",
+            "updated_at = :now",
+            "version = version + :one",
+        ]
+        if cleanups:
+            sets.append("remote_cleanup = :cleanup")
+            values[":cleanup"] = attribute(model_map(RemoteCleanup(state="pending", updated_at=now)))
+        transaction: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": store_key(store.store_id),
+                    "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            # The storefront starts again from "not applied": its application (personal data) goes too.
+            {"Delete": {"TableName": self._table, "Key": storefront_key(store.store_id)}},
+        ]
+        for cleanup in cleanups:
+            transaction.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **cleanup_key(store.store_id, cleanup.cleanup_id),
+                            **model_attributes(cleanup),
+                            "ttl": attribute(int(at) + CLEANUP_TTL_SECONDS),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            self._db.transact_write_items(TransactItems=transaction)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ConcurrentUpdate(f"store {store.store_id} changed while it was being disconnected") from None
+            raise
+
+    def retire_states(self, store_id: int) -> int:
+        """Spend the store's unused OAuth states, so a TikTok page left open cannot connect it afterwards."""
+        retired = 0
+        for item in self._query(store_id, "STATE#", projection="sk, #status", names={"#status": "status"}):
+            if item.get("status", {}).get("S") != "issued":
+                continue
+            nonce = item["sk"]["S"].removeprefix("STATE#")
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=state_key(store_id, nonce),
+                    UpdateExpression="SET #status = :failed",
+                    ConditionExpression="#status = :issued",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":failed": attribute("failed"), ":issued": attribute("issued")},
+                )
+                retired += 1
+            except ClientError as error:
+                if not _is_condition_failure(error):
+                    raise
+        return retired
+
+    def purge_catalog(self, store_id: int, *, time_left: Callable[[], bool]) -> bool:
+        """Delete the store's SKU items, sync runs and hidden categories; False when time ran out first."""
+        keys: list[dict[str, Any]] = [{"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": "CATEGORIES"}}]
+        for prefix in _CATALOG_PREFIXES:
+            for item in self._query(store_id, prefix, projection="pk, sk"):
+                keys.append({"pk": item["pk"], "sk": item["sk"]})
+                if len(keys) >= _BATCH_WRITE:
+                    if not time_left():
+                        return False
+                    self._delete(keys)
+                    keys = []
+        if keys:
+            self._delete(keys)
+        return True
+
+    # -- remote cleanup items --------------------------------------------------------------------
+    def pending(self, store_id: int) -> list[CleanupItem]:
+        return [CleanupItem.model_validate(from_item(item)) for item in self._query(store_id, "CLEANUP#")]
+
+    def save_progress(self, item: CleanupItem) -> None:
+        """Record a try that did not finish: the steps TikTok confirmed, the tries so far and the last error."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=cleanup_key(item.store_id, item.cleanup_id),
+                UpdateExpression=(
+                    "SET outcomes = :outcomes, attempts = :attempts, last_error = :error, updated_at = :now"
+                ),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={
+                    ":outcomes": attribute(item.outcomes),
+                    ":attempts": attribute(item.attempts),
+                    ":error": attribute(item.last_error or ""),
+                    ":now": attribute(item.updated_at or ""),
+                },
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            # Finished by another request or worker meanwhile: nothing left to record.
+
+    def finish(self, item: CleanupItem) -> None:
+        """TikTok confirmed everything: the token is forgotten."""
+        self._db.delete_item(TableName=self._table, Key=cleanup_key(item.store_id, item.cleanup_id))
+
+    def set_outcome(self, store_id: int, outcome: RemoteCleanup) -> None:
+        """Show on the store how telling TikTok went (the store may have been reconnected meanwhile)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=store_key(store_id),
+                UpdateExpression="SET remote_cleanup = :outcome",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":outcome": attribute(model_map(outcome))},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _query(
+        self, store_id: int, prefix: str, *, projection: str | None = None, names: dict[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        options: dict[str, Any] = {}
+        if projection:
+            options["ProjectionExpression"] = projection
+        if names:
+            options["ExpressionAttributeNames"] = names
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"STORE#{store_id}"}, ":prefix": {"S": prefix}},
+            ConsistentRead=True,
+            **options,
+        )
+        for page in pages:
+            yield from page["Items"]
+
+    def _delete(self, keys: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self._table: [{"DeleteRequest": {"Key": key}} for key in keys]}
+        while pending:
+            answer = self._db.batch_write_item(RequestItems=pending)
+            pending = dict(answer.get("UnprocessedItems") or {})
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")

@@ -1,0 +1,47 @@
+"""HTML answers: the merchant's TikTok page, or a plain page that says what to do (never a session)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+
+from tiktok_channel.errors import AppError, Unauthorized
+from tiktok_channel.runtime import Services
+from tiktok_channel.services.session import verify_payload
+from tiktok_channel.web import merchant_page as render_page
+from tiktok_channel.web import plain_page
+
+logger = Logger(child=True)
+
+_HTML = "text/html; charset=utf-8"
+_OPEN_FROM_ECWID = (
+    "This page opens inside your Ecwid admin. Go to your Ecwid admin and click TikTok in the menu "
+    "(or Apps → My Apps → TikTok)."
+)
+
+
+def merchant_page(services: Services, payload: str | None) -> Response[str]:
+    """GET /app?payload=…: the page when Ecwid's payload is genuine and current, a plain page otherwise.
+
+    The payload is never logged; the page's script exchanges it for a session itself.
+    """
+    page_url = services.settings.ecwid_app_page_url
+    if not payload:
+        return _plain(400, "Open this page from your Ecwid admin", _OPEN_FROM_ECWID, page_url)
+    try:
+        store_id = verify_payload(services, payload)
+        app_id = services.secrets().ecwid_client_id
+    except Unauthorized as refused:
+        logger.info("Merchant page refused", extra={"code": refused.code})
+        message = f"{refused.message} If this keeps happening, reinstall the app from the Ecwid App Market."
+        return _plain(401, "We could not confirm it is you", message, page_url)
+    except AppError as error:
+        logger.info("Merchant page not served", extra={"code": error.code, "status": error.status})
+        return _plain(error.status, "The TikTok page could not open", error.message, page_url)
+    html, headers = render_page(store_id=store_id, app_id=app_id, app_page_url=page_url)
+    return Response(status_code=200, content_type=_HTML, body=html, headers=headers)
+
+
+def _plain(status: int, title: str, message: str, page_url: str) -> Response[str]:
+    html, headers = plain_page(title, message, app_page_url=page_url)
+    return Response(status_code=status, content_type=_HTML, body=html, headers=headers)

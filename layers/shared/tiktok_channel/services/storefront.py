@@ -1,0 +1,539 @@
+"""Journey 5: TikTok Shopping (the storefront tab in the merchant's TikTok profile), US and UK stores only.
+
+not_applied → submitted → approved | rejected → connecting → connected. The merchant applies with TikTok's
+form; the application is published as an EventBridge event that the operator routes to TikTok's partner
+contact; TikTok answers by e-mail and the operator records the decision (operator function); an approved
+merchant connects the storefront through TikTok's authorize page, and the callback confirms it with
+TikTok's shop connection status. Every move is one transaction (adapters/storefront_repository.py): the
+store item's `storefront_state` moves with the storefront item's history, each move with its time.
+"""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from tiktok_channel.adapters.events import EventPublishFailed
+from tiktok_channel.adapters.rate_limit import PausedError
+from tiktok_channel.adapters.store_repository import ConcurrentUpdate
+from tiktok_channel.adapters.tiktok import (
+    TikTokAuthCodeInvalid,
+    TikTokError,
+    TikTokRequestRejected,
+    TikTokTokenRevoked,
+)
+from tiktok_channel.eligibility import eligibility
+from tiktok_channel.errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidFields,
+    NotEligible,
+    NotFound,
+    UpstreamUnavailable,
+)
+from tiktok_channel.models.store import OAuthState, Store
+from tiktok_channel.models.storefront import (
+    FIELD_HELP,
+    Actor,
+    Decision,
+    StorefrontApplication,
+    StorefrontDecision,
+    StorefrontMove,
+    StorefrontRecord,
+)
+from tiktok_channel.runtime import Services
+from tiktok_channel.security import (
+    ExpiredToken,
+    InvalidToken,
+    constant_time_equals,
+    hash_code,
+    issue_state,
+    verify_state,
+)
+from tiktok_channel.services.connect import external_data, normalize_phone
+from tiktok_channel.settings import AppSecrets
+
+logger = Logger(child=True)
+metrics = Metrics()
+
+# The event the operator's rules route to TikTok's partner contact (README, "Configuration").
+EVENT_SOURCE = "tiktok-channel.storefront"
+APPLICATION_SUBMITTED = "Storefront application submitted"
+STOREFRONT_CALLBACK_PATH = "/oauth/tiktok/storefront/callback"
+
+CAN_APPLY = frozenset({"not_applied", "rejected"})
+CAN_CONNECT = frozenset({"approved", "connecting"})
+DECIDED = {"approved": frozenset({"approved", "connecting", "connected"}), "rejected": frozenset({"rejected"})}
+
+_AGAIN = "Go back to the TikTok page in your Ecwid admin and click Connect TikTok Storefront again."
+_NOT_AVAILABLE = (
+    "TikTok Shopping is available for stores located in the US or the UK only, and your store is located in "
+    "{country}. You can still advertise on TikTok and keep your catalog in sync."
+)
+
+NEXT_STEP: dict[str, str] = {
+    "not_applied": (
+        "Click Apply for TikTok Storefront and fill in the form: TikTok needs this information to confirm "
+        "that you can connect TikTok Shopping."
+    ),
+    "submitted": (
+        "TikTok is reviewing your application. Approval can take up to two weeks and is not guaranteed; "
+        "you will be notified by email once TikTok decides."
+    ),
+    "approved": (
+        "TikTok approved your application. Click Connect TikTok Storefront, then in the TikTok Shopping "
+        "section of the TikTok For Business page click Connect and Finish Setup."
+    ),
+    "rejected": ("TikTok did not approve your application. Read TikTok's note, fix what it asks for, and apply again."),
+    "connecting": (
+        "Finish on the TikTok For Business page: in the TikTok Shopping section click Connect, then Finish "
+        "Setup. If you closed that page, click Connect TikTok Storefront again."
+    ),
+    "connected": (
+        "Done: your TikTok profile has the TikTok Shopping tab. Choose the products to show in Store Manager "
+        "in your TikTok For Business account."
+    ),
+}
+
+
+# -- the page ----------------------------------------------------------------------------------
+def storefront_status(services: Services, store_id: int) -> dict[str, Any]:
+    """GET /api/stores/{storeId}/storefront: the state, what to do next, the application and its history."""
+    store = _store(services, store_id)
+    return _status(services, store, services.storefronts.get(store_id))
+
+
+def next_step(store: Store, state: str) -> str:
+    if state in ("not_applied", "rejected"):
+        allowed = eligibility(store.country, store.currency)
+        if not allowed.shopping_allowed:
+            return allowed.reason or _NOT_AVAILABLE.format(country=store.country or "no country")
+        if store.status != "connected":
+            return "Connect your store to TikTok For Business first; then you can apply for TikTok Storefront."
+    return NEXT_STEP.get(state, "Reload this page in a minute.")
+
+
+def _status(
+    services: Services, store: Store, record: StorefrontRecord | None, *, phone: str | None = None
+) -> dict[str, Any]:
+    state = store.storefront_state or "not_applied"
+    body: dict[str, Any] = {"state": state, "next_step": next_step(store, state)}
+    if record is None:
+        body["history"] = []
+        return body
+    if record.application is not None and state != "not_applied":
+        application = dict(record.application)
+        if phone is None and record.business_phone is not None:
+            phone = services.cipher.decrypt(record.business_phone, store_id=store.store_id, field="storefront_phone")
+        if phone is not None:
+            application["business_phone"] = phone
+        body["application"] = {
+            "application_id": record.application_id,
+            "submitted_at": record.submitted_at,
+            **application,
+        }
+    if record.decision is not None and state in DECIDED["approved"] | DECIDED["rejected"]:
+        body["decision"] = record.decision.model_dump(exclude_none=True)
+    if record.connected_at and state == "connected":
+        body["connected_at"] = record.connected_at
+    body["history"] = [move.model_dump(exclude_none=True) for move in record.history]
+    return body
+
+
+# -- Apply for TikTok Storefront ---------------------------------------------------------------
+def read_application(raw: dict[str, Any]) -> StorefrontApplication:
+    """The form as a StorefrontApplication, or InvalidFields naming every wrong field (never echoing its value)."""
+    fields: dict[str, str] = {}
+    application: StorefrontApplication | None = None
+    try:
+        application = StorefrontApplication.model_validate(raw)
+    except ValidationError as error:
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"] if not isinstance(part, int))
+            if problem["type"] == "value_error":
+                fields.setdefault(name, str(problem["ctx"]["error"]))
+            else:
+                fields.setdefault(name, FIELD_HELP.get(name, FIELD_HELP.get(name.split(".")[0], problem["msg"])))
+    phone = raw.get("business_phone")
+    normalized = None
+    if isinstance(phone, str) and "business_phone" not in fields:
+        try:
+            normalized = normalize_phone(phone)
+        except BadRequest:
+            fields["business_phone"] = FIELD_HELP["business_phone"]
+    if fields or application is None:
+        raise InvalidFields(
+            "Check these fields of your application: " + ", ".join(fields) + ".", fields, code="invalid_application"
+        )
+    return application.model_copy(update={"business_phone": normalized})
+
+
+def apply(services: Services, store_id: int, application: StorefrontApplication) -> dict[str, Any]:
+    """Publish the application for TikTok's partner contact, then record it: the store's one open application."""
+    store = _store(services, store_id)
+    _check_can_apply(store)
+    at = _iso(services.clock())
+    application_id = str(uuid.uuid4())
+    phone = services.cipher.encrypt(application.business_phone, store_id=store_id, field="storefront_phone")
+    # Published before it is recorded: a failure in between leaves TikTok's contact an extra e-mail, never a
+    # recorded application that nobody was told about.
+    _publish(services, store, application, application_id, at)
+    try:
+        services.storefronts.move(
+            store_id,
+            from_states=CAN_APPLY,
+            move=StorefrontMove(state="submitted", at=at, by="merchant"),
+            require_connected=True,
+            sets={
+                "application_id": application_id,
+                "application": application.without_phone(),
+                "business_phone": phone,
+                "submitted_at": at,
+            },
+            removes=("decision", "connected_at"),
+        )
+    except ConcurrentUpdate:
+        _check_can_apply(_store(services, store_id))  # says what changed meanwhile
+        raise _application_open() from None
+    metrics.add_metric(name="StorefrontApplicationsSubmitted", unit=MetricUnit.Count, value=1)
+    logger.info("Storefront application submitted", extra={"store_id": store_id, "application_id": application_id})
+    store = _store(services, store_id)
+    return _status(services, store, services.storefronts.get(store_id), phone=application.business_phone)
+
+
+def _check_can_apply(store: Store) -> None:
+    allowed = eligibility(store.country, store.currency)
+    if not allowed.shopping_allowed:
+        raise NotEligible(
+            allowed.reason or _NOT_AVAILABLE.format(country=store.country or "no country"),
+            code="storefront_not_available",
+        )
+    if store.status != "connected":
+        raise Conflict(
+            "Connect your store to TikTok For Business first (Connect TikTok Account); then apply for "
+            "TikTok Storefront.",
+            code="not_connected",
+        )
+    state = store.storefront_state
+    if state == "submitted":
+        raise _application_open()
+    if state in ("approved", "connecting"):
+        raise Conflict(
+            "TikTok already approved your application. Click Connect TikTok Storefront to finish.",
+            code="application_approved",
+        )
+    if state == "connected":
+        raise Conflict("Your TikTok Storefront is already connected.", code="storefront_connected")
+    if state not in CAN_APPLY:
+        raise Conflict("Your storefront cannot take an application right now. Reload this page.", code="conflict")
+
+
+def _application_open() -> AppError:
+    return Conflict(
+        "Your application is already with TikTok. Approval can take up to two weeks; you will be notified by "
+        "email once TikTok decides.",
+        code="application_open",
+    )
+
+
+def _publish(
+    services: Services, store: Store, application: StorefrontApplication, application_id: str, at: str
+) -> None:
+    detail = {
+        "store_id": store.store_id,
+        "application_id": application_id,
+        "submitted_at": at,
+        "store": {
+            "country": store.country,
+            "currency": store.currency,
+            "store_name": store.store_name,
+            "store_url": store.store_url,
+        },
+        "application": application.model_dump(mode="json"),
+    }
+    try:
+        services.events.publish(source=EVENT_SOURCE, detail_type=APPLICATION_SUBMITTED, detail=detail)
+    except (EventPublishFailed, ClientError, BotoCoreError) as failure:
+        logger.warning("Storefront application not published", extra={"failure": type(failure).__name__})
+        raise UpstreamUnavailable(
+            "We could not send your application to TikTok just now. Wait a minute and submit it again.",
+            code="application_not_sent",
+        ) from None
+
+
+# -- TikTok's decision (recorded by the operator) -----------------------------------------------
+def record_decision(services: Services, store_id: int, decision: Decision, note: str | None) -> dict[str, Any]:
+    """Record TikTok's e-mailed answer to the store's open application; recording it again changes nothing."""
+    for _ in range(3):
+        store = services.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"Store {store_id} has not installed the app.", code="store_not_found")
+        state = store.storefront_state
+        if state in DECIDED[decision]:
+            return {"store_id": store_id, "state": state, "recorded": False, "message": "already recorded"}
+        if state != "submitted":
+            raise Conflict(
+                f"Store {store_id} has no application waiting for TikTok's decision (its storefront is {state}).",
+                code="no_open_application" if state in CAN_APPLY else "decision_conflict",
+            )
+        at = _iso(services.clock())
+        try:
+            services.storefronts.move(
+                store_id,
+                from_states={"submitted"},
+                move=StorefrontMove(state=decision, at=at, by="operator", note=note),
+                require_connected=False,
+                sets={
+                    "decision": StorefrontDecision(decision=decision, note=note, decided_at=at).model_dump(
+                        exclude_none=True
+                    )
+                },
+            )
+        except ConcurrentUpdate:
+            continue  # moved meanwhile: look again
+        metrics.add_metric(name=f"StorefrontApplications{decision.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info("Storefront decision recorded", extra={"store_id": store_id, "decision": decision})
+        return {"store_id": store_id, "state": decision, "recorded": True, "message": "recorded"}
+    raise Conflict(f"Store {store_id}'s storefront kept changing; try again.", code="conflict")
+
+
+# -- Connect TikTok Storefront -----------------------------------------------------------------
+def start_connect(services: Services, store_id: int, base_url: str) -> str:
+    """An approved store's "Connect TikTok Storefront": answer TikTok's authorize URL with a storefront state."""
+    store = _store(services, store_id)
+    _check_can_connect(store)
+    now = services.clock()
+    if store.storefront_state == "approved":
+        _move(services, store_id, {"approved"}, "connecting", now, by="merchant", check=_check_can_connect)
+    secrets = services.secrets()
+    nonce = random_tokens.token_urlsafe(18)
+    state, expires_at = issue_state(secrets.session_key, store_id=store_id, nonce=nonce, purpose="storefront", now=now)
+    services.stores.issue_state(
+        OAuthState(store_id=store_id, nonce=nonce, purpose="storefront", expires_at=expires_at),
+        phone=None,
+        now=_iso(now),
+    )
+    phone = services.cipher.decrypt(store.phone, store_id=store_id, field="phone") if store.phone else ""
+    redirect_uri = base_url + STOREFRONT_CALLBACK_PATH
+    query = {
+        "app_id": secrets.tiktok_app_id,
+        "state": state,
+        "redirect_uri": redirect_uri,
+        "external_data": external_data(services, store, secrets, phone, redirect_uri, now),
+    }
+    logger.info("TikTok storefront connect started", extra={"store_id": store_id})
+    return f"{services.settings.tiktok_auth_url}?{urlencode(query)}"
+
+
+def _check_can_connect(store: Store) -> None:
+    if store.status != "connected":
+        raise Conflict(
+            "Connect your store to TikTok For Business first (Connect TikTok Account).", code="not_connected"
+        )
+    state = store.storefront_state
+    if state == "connected":
+        raise Conflict("Your TikTok Storefront is already connected.", code="storefront_connected")
+    if state not in CAN_CONNECT:
+        waiting = {
+            "submitted": "TikTok is still reviewing your application; you will be notified by email once it decides.",
+            "rejected": "TikTok did not approve your application: fix what TikTok asked for and apply again.",
+        }
+        raise Conflict(
+            "You can connect TikTok Storefront once TikTok approves your application. "
+            + waiting.get(state, "Click Apply for TikTok Storefront first."),
+            code="storefront_not_approved",
+        )
+
+
+def finish_connect(services: Services, *, auth_code: str | None, state: str | None) -> str:
+    """TikTok's storefront callback: confirm the storefront with TikTok, mark it connected, back to the page."""
+    if not auth_code or not state:
+        raise BadRequest(f"TikTok did not finish connecting your storefront. {_AGAIN}", code="missing_parameter")
+    secrets = services.secrets()
+    now = services.clock()
+    record = _valid_state(services, secrets, state, now)
+    code_hash = hash_code(auth_code)
+    if record.status == "issued":
+        _exchange(services, auth_code)
+        try:
+            services.storefronts.consume_state(record.store_id, record.nonce, code_hash)
+        except ConcurrentUpdate:
+            raise _state_used() from None
+    elif not (
+        record.status == "consumed" and record.auth_code_hash and constant_time_equals(record.auth_code_hash, code_hash)
+    ):
+        raise _state_used()
+    # From here on a reload with the same state and code resumes (TikTok slow, or not yet confirmed).
+    store = _store(services, record.store_id)
+    if store.storefront_state != "connected":
+        _check_connecting(store)
+        _confirm_with_tiktok(services, store)
+        _move(
+            services,
+            store.store_id,
+            {"connecting"},
+            "connected",
+            services.clock(),
+            by="tiktok",
+            check=_check_connecting,
+        )
+        metrics.add_metric(name="TikTokStorefrontConnected", unit=MetricUnit.Count, value=1)
+        logger.info("TikTok storefront connected", extra={"store_id": store.store_id})
+    services.stores.set_state_status(record.store_id, record.nonce, "completed")
+    return services.settings.app_page_url(store.store_id)
+
+
+def _valid_state(services: Services, secrets: AppSecrets, state: str, now: float) -> OAuthState:
+    expired = BadRequest(
+        f"This TikTok Storefront connection took longer than 10 minutes and expired. {_AGAIN}", code="state_expired"
+    )
+    invalid = BadRequest(f"This TikTok Storefront connection link is not valid. {_AGAIN}", code="invalid_state")
+    try:
+        claims = verify_state(secrets.session_key, state, purpose="storefront", now=now)
+    except ExpiredToken:
+        raise expired from None
+    except InvalidToken:
+        raise invalid from None
+    record = services.stores.get_state(claims.store_id, claims.nonce)
+    if record is None or record.purpose != "storefront":
+        raise invalid
+    if record.status == "issued" and now >= record.expires_at:
+        raise expired
+    return record
+
+
+def _state_used() -> AppError:
+    return BadRequest(f"This TikTok Storefront connection link was already used. {_AGAIN}", code="state_used")
+
+
+def _exchange(services: Services, auth_code: str) -> None:
+    """Redeem TikTok's code: proof that TikTok authorized this callback, and the code is spent.
+
+    The token it grants is not kept: the store's connection token (same app, same scopes) confirms the
+    storefront below and stays the one the catalog uses, so a disconnect has one token to revoke.
+    """
+    try:
+        services.tiktok().exchange_auth_code(auth_code)
+    except TikTokAuthCodeInvalid:
+        raise BadRequest(
+            f"TikTok says this authorization is invalid or expired. {_AGAIN}", code="tiktok_auth_code_invalid"
+        ) from None
+    except TikTokTokenRevoked:
+        raise BadRequest(f"TikTok refused this app's access. {_AGAIN}", code="tiktok_access_revoked") from None
+    except TikTokError as failure:
+        logger.warning("TikTok storefront code exchange failed", extra={"code": failure.code})
+        raise UpstreamUnavailable(
+            f"TikTok is not answering right now. Wait a minute. {_AGAIN}", code="tiktok_unavailable"
+        ) from None
+    except PausedError:
+        raise UpstreamUnavailable(
+            f"TikTok asked this app to slow down. Wait a few minutes. {_AGAIN}", code="tiktok_busy"
+        ) from None
+
+
+def _check_connecting(store: Store) -> None:
+    if store.status != "connected" or store.tiktok is None:
+        raise Conflict(
+            "Your store is no longer connected to TikTok For Business. Connect TikTok Account first, then "
+            "connect your storefront.",
+            code="not_connected",
+        )
+    if store.storefront_state != "connecting":
+        raise Conflict(
+            f"Your storefront is not waiting to be connected (it is {store.storefront_state}). Reload the TikTok "
+            "page in your Ecwid admin.",
+            code="storefront_not_connecting",
+        )
+
+
+def _confirm_with_tiktok(services: Services, store: Store) -> None:
+    assert store.tiktok is not None  # _check_connecting
+    token = services.cipher.decrypt(store.tiktok.access_token, store_id=store.store_id, field="tiktok_token")
+    try:
+        status = services.tiktok().shop_connection_status(
+            token,
+            business_platform=services.settings.tiktok_business_platform,
+            external_business_id=str(store.store_id),
+        )
+    except TikTokTokenRevoked:
+        raise Conflict(
+            "TikTok withdrew this app's access. Connect TikTok Account again, then connect your storefront.",
+            code="tiktok_access_revoked",
+        ) from None
+    except TikTokRequestRejected as refusal:
+        logger.warning("TikTok refused the shop status", extra={"code": refusal.code, "request_id": refusal.request_id})
+        raise Forbidden(
+            f"TikTok did not let this app read your storefront's status. {_AGAIN} Allow every permission TikTok "
+            "asks for.",
+            code="tiktok_permission_missing",
+        ) from None
+    except TikTokError as failure:
+        logger.warning("TikTok shop status failed", extra={"code": failure.code, "request_id": failure.request_id})
+        raise UpstreamUnavailable(
+            "TikTok is not answering right now. Reload this page in a minute to finish connecting your storefront.",
+            code="tiktok_unavailable",
+        ) from None
+    except PausedError:
+        raise UpstreamUnavailable(
+            "TikTok asked this app to slow down. Reload this page in a few minutes to finish connecting your "
+            "storefront.",
+            code="tiktok_busy",
+        ) from None
+    if not status.connected:
+        raise Conflict(
+            "TikTok has not connected your storefront. Click Connect TikTok Storefront again and, on the TikTok "
+            "For Business page, click Connect in the TikTok Shopping section, then Finish Setup.",
+            code="storefront_not_confirmed",
+        )
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+def _move(
+    services: Services,
+    store_id: int,
+    from_states: set[str],
+    to: str,
+    now: float,
+    *,
+    by: Actor,
+    check: Callable[[Store], None],
+) -> None:
+    """Move the storefront of a connected store; when someone moved it first, say why it no longer can."""
+    try:
+        services.storefronts.move(
+            store_id,
+            from_states=from_states,
+            move=StorefrontMove(state=to, at=_iso(now), by=by),
+            require_connected=True,
+            sets={"connected_at": _iso(now)} if to == "connected" else None,
+        )
+    except ConcurrentUpdate:
+        store = _store(services, store_id)
+        if store.storefront_state == to:
+            return  # the same move, made by a concurrent request
+        check(store)
+        raise Conflict("Your storefront changed meanwhile. Reload this page.", code="conflict") from None
+
+
+def _store(services: Services, store_id: int) -> Store:
+    store = services.stores.get(store_id)
+    if store is None:
+        raise NotFound(
+            "This store has not installed the app. Install it from the Ecwid App Market.", code="store_not_found"
+        )
+    return store
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()

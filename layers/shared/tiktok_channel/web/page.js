@@ -1,0 +1,640 @@
+"use strict";
+// The merchant's TikTok page. Ecwid's payload is read once, kept in this closure only (never in storage or
+// the URL) and exchanged for a session through POST /api/session; every /api/ call carries that session.
+(() => {
+  const byId = (id) => document.getElementById(id);
+  const root = byId("page");
+  const storeId = root.dataset.storeId;
+  const appId = root.dataset.appId;
+  const base = `/api/stores/${encodeURIComponent(storeId)}`;
+
+  const payload = new URLSearchParams(window.location.search).get("payload");
+  window.history.replaceState(null, "", window.location.pathname);
+
+  const RENEW_BEFORE_MS = 5 * 60 * 1000;
+  const STATUSES = ["listed", "pending", "rejected", "held_back"];
+  const LISTS = {
+    listed: { title: "Listed products", help: "Approved by TikTok and shown in your TikTok catalog." },
+    pending: {
+      title: "Products pending review",
+      help: "Sent to TikTok and waiting for its review, which can take up to several hours.",
+    },
+    rejected: {
+      title: "Rejected products",
+      help: "TikTok did not approve these products. Fix them in your Ecwid admin, then click Sync Products. "
+        + "If you think TikTok is wrong, appeal in TikTok’s Catalog Manager (one appeal per product a month).",
+    },
+    held_back: {
+      title: "Products not uploaded",
+      help: "These products were not sent to TikTok. Fix what each one says in your Ecwid admin, "
+        + "then click Sync Products.",
+    },
+  };
+  const TODO = {
+    rejected: "Check TikTok’s advertising policies, fix the product in your Ecwid admin, then click Sync Products.",
+    held_back: "Fix the product in your Ecwid admin (Catalog → Products), then click Sync Products.",
+  };
+  const NOTICE_TITLES = {
+    catalog_frozen: "Your TikTok catalog is frozen",
+    ecwid_access_lost: "The app lost access to your Ecwid store",
+    reconnect_needed: "Reconnect TikTok",
+  };
+  const STOREFRONT_STATES = {
+    not_applied: "Not applied yet",
+    submitted: "Application submitted",
+    approved: "Approved by TikTok",
+    rejected: "Not approved by TikTok",
+    connecting: "Connecting",
+    connected: "Connected",
+  };
+
+  let session = null;
+  let sessionExpiresAt = 0;
+  let renewTimer = null;
+  let renewing = null;
+  let status = null;
+  let pollTimer = null;
+  let lastSyncState = null;
+  let lastCounts = null;
+  let storefrontShown = null;
+  let listStatus = null;
+  let listCursor = null;
+  let alertFromRefresh = false;
+  let ecwidReady = false;
+
+  class ApiError extends Error {
+    constructor(message, code, httpStatus, fields) {
+      super(message);
+      this.code = code;
+      this.httpStatus = httpStatus;
+      this.fields = fields || null;
+    }
+  }
+
+  // -- Ecwid's admin SDK, when the page runs inside the Ecwid admin ------------------------------
+  function ecwidInit() {
+    if (ecwidReady || !window.EcwidApp) return;
+    try {
+      window.EcwidApp.init({ app_id: appId, autoloadedflag: true, autoheight: true });
+      ecwidReady = true;
+    } catch (error) {
+      ecwidReady = false;
+    }
+    resize();
+  }
+  function resize() {
+    if (!ecwidReady || typeof window.EcwidApp.setSize !== "function") return;
+    window.requestAnimationFrame(() => {
+      try {
+        window.EcwidApp.setSize({ height: document.documentElement.scrollHeight });
+      } catch (error) {
+        // outside the admin's frame: nothing to resize
+      }
+    });
+  }
+  const sdk = byId("ecwid-sdk");
+  if (window.EcwidApp) ecwidInit();
+  else if (sdk) sdk.addEventListener("load", ecwidInit);
+
+  // -- the session ------------------------------------------------------------------------------
+  async function openSession() {
+    if (!payload) {
+      throw new ApiError("Open the TikTok page again from your Ecwid admin.", "payload_missing", 401);
+    }
+    const body = await call("POST", "/api/session", { payload }, null);
+    session = body.session;
+    sessionExpiresAt = Date.parse(body.expires_at) || Date.now() + 30 * 60 * 1000;
+    window.clearTimeout(renewTimer);
+    renewTimer = window.setTimeout(renewQuietly, Math.max(sessionExpiresAt - Date.now() - RENEW_BEFORE_MS, 10000));
+  }
+  function renew() {
+    if (!renewing) renewing = openSession().finally(() => { renewing = null; });
+    return renewing;
+  }
+  async function renewQuietly() {
+    try {
+      await renew();
+    } catch (error) {
+      showAlert(error.message);
+    }
+  }
+
+  async function call(method, path, body, token) {
+    const headers = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let answer;
+    try {
+      answer = await window.fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch (error) {
+      throw new ApiError("We could not reach the app. Check your internet connection and try again.", "network", 0);
+    }
+    let data = null;
+    try {
+      data = await answer.json();
+    } catch (error) {
+      data = null;
+    }
+    if (answer.ok) return data || {};
+    const problem = data && data.error;
+    if (problem && problem.message) throw new ApiError(problem.message, problem.code, answer.status, problem.fields);
+    if (answer.status >= 500) {
+      throw new ApiError("Something went wrong on our side. Try again in a minute.", "server_error", answer.status);
+    }
+    throw new ApiError("That did not work. Reload the page and try again.", "unexpected", answer.status);
+  }
+
+  async function api(method, path, body) {
+    if (!session || Date.now() > sessionExpiresAt - 30000) await renew();
+    try {
+      return await call(method, path, body, session);
+    } catch (error) {
+      if (error.httpStatus !== 401) throw error;
+      await renew(); // expired meanwhile: a fresh session, and the same request once more
+      return call(method, path, body, session);
+    }
+  }
+
+  // -- small helpers ----------------------------------------------------------------------------
+  function show(id, visible) {
+    byId(id).hidden = !visible;
+  }
+  function setText(id, text) {
+    byId(id).textContent = text;
+  }
+  function say(id, text, isError) {
+    const element = byId(id);
+    element.textContent = text || "";
+    element.classList.toggle("tt-error", Boolean(isError));
+  }
+  function announce(text) {
+    const element = byId("announce");
+    element.textContent = "";
+    window.setTimeout(() => { element.textContent = text; }, 50);
+  }
+  function showAlert(text) {
+    const alert = byId("alert");
+    alert.textContent = text;
+    alert.hidden = false;
+    resize();
+  }
+  function hideAlert() {
+    byId("alert").hidden = true;
+  }
+  function showInfo(text) {
+    setText("info", text);
+    show("info", Boolean(text));
+  }
+  function busy(button, on) {
+    button.disabled = on;
+    button.setAttribute("aria-busy", on ? "true" : "false");
+  }
+  function formatTime(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return iso;
+    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+  function countryName(code) {
+    if (!code) return "Not set in your Ecwid store";
+    try {
+      const name = new Intl.DisplayNames(["en"], { type: "region" }).of(code);
+      return name && name !== code ? `${name} (${code})` : code;
+    } catch (error) {
+      return code;
+    }
+  }
+  function goToTikTok(url, messageId) {
+    // TikTok's pages refuse to load in a frame: the whole window goes there, and TikTok brings the merchant back.
+    const link = document.createElement("a");
+    link.href = url;
+    link.target = "_top";
+    link.textContent = "open TikTok For Business";
+    const message = byId(messageId);
+    message.classList.remove("tt-error");
+    message.replaceChildren("Opening TikTok For Business… If nothing happens, ", link, ".");
+    try {
+      window.top.location.href = url;
+    } catch (error) {
+      window.open(url, "_blank", "noopener");
+    }
+  }
+
+  // -- the store status -------------------------------------------------------------------------
+  async function refresh() {
+    window.clearTimeout(pollTimer);
+    try {
+      render(await api("GET", base));
+      if (alertFromRefresh) hideAlert();
+      alertFromRefresh = false;
+    } catch (error) {
+      showAlert(error.message);
+      alertFromRefresh = true;
+    } finally {
+      schedule();
+    }
+  }
+  function schedule() {
+    window.clearTimeout(pollTimer);
+    const active = status && (status.sync.state !== "idle" || status.storefront.state === "connecting");
+    pollTimer = window.setTimeout(refresh, active ? 2000 : 30000);
+  }
+
+  function render(next) {
+    status = next;
+    show("loading", false);
+    const eligibility = next.eligibility;
+    const tiktok = next.tiktok || null;
+    const connected = next.status === "connected";
+    const reconnect = next.status === "reconnect_needed";
+    const canConnect = ["installed", "disconnected", "reconnect_needed"].includes(next.status);
+
+    renderNotice(next);
+
+    show("eligibility", true);
+    setText("el-country", countryName(eligibility.country));
+    setText("el-currency", eligibility.currency || "Not set in your Ecwid store");
+    setText("el-catalog", eligibility.catalog_allowed ? "Available" : "Not available");
+    setText("el-shopping", eligibility.shopping_allowed ? "Available" : "US and UK stores only");
+    setText("el-reason", eligibility.reason || "");
+    show("el-reason", Boolean(eligibility.reason));
+
+    show("connect", canConnect);
+    setText("connect-title", reconnect ? "Reconnect TikTok For Business" : "Connect TikTok For Business");
+    setText("connect-button", reconnect ? "Reconnect" : "+ Connect TikTok Account");
+    setText("connect-currency", eligibility.currency ? `(${eligibility.currency})` : "");
+    byId("connect-button").disabled = !eligibility.catalog_allowed;
+
+    show("business", Boolean(tiktok));
+    if (tiktok) {
+      const link = byId("bc-link");
+      if (tiktok.business_center_url) {
+        link.href = tiktok.business_center_url;
+        link.hidden = false;
+      } else {
+        link.hidden = true;
+      }
+      const currency = tiktok.catalog_currency ? `, in ${tiktok.catalog_currency}` : "";
+      setText("catalog", tiktok.catalog_id ? `${tiktok.catalog_id}${currency}` : "Being created");
+      setText("pixel", tiktok.pixel_code || "–");
+    }
+
+    show("products", Boolean(tiktok));
+    for (const key of STATUSES) setText(`count-${key}`, String(next.products[key] || 0));
+    const counts = JSON.stringify(next.products);
+    if (listStatus && lastCounts !== null && counts !== lastCounts) openList(listStatus, false);
+    lastCounts = counts;
+
+    show("sync", Boolean(tiktok));
+    renderSync(next.sync, connected);
+
+    show("storefront", connected);
+    if (connected && storefrontShown !== next.storefront.state) {
+      storefrontShown = next.storefront.state;
+      loadStorefront();
+    }
+    if (!connected) storefrontShown = null;
+
+    show("disconnect", Boolean(tiktok) || connected);
+    resize();
+  }
+
+  function renderNotice(next) {
+    const notice = next.notice
+      || (next.status === "ecwid_access_lost"
+        ? { code: "ecwid_access_lost", message: "Reinstall the app from the Ecwid App Market to resume syncing." }
+        : null);
+    show("notice", Boolean(notice));
+    if (!notice) return;
+    setText("notice-title", NOTICE_TITLES[notice.code] || "Your catalog is not syncing");
+    setText("notice-message", notice.message);
+    show("notice-reconnect", next.status === "reconnect_needed");
+  }
+
+  function renderSync(sync, connected) {
+    setText("sync-last", sync.last_finished_at ? formatTime(sync.last_finished_at) : "Not yet");
+    setText("sync-result", sync.last_result || "–");
+    setText("sync-next", sync.next_at ? formatTime(sync.next_at) : "–");
+    const active = sync.state === "queued" || sync.state === "running";
+    show("sync-progress", active);
+    const bar = byId("sync-bar");
+    if (active) {
+      setText("sync-label", sync.state === "queued" ? "Sync starting" : "Syncing products");
+      if (sync.total > 0) {
+        bar.max = sync.total;
+        bar.value = Math.min(sync.done, sync.total);
+        setText("sync-count", `${Math.min(sync.done, sync.total)} of ${sync.total} products`);
+      } else {
+        bar.removeAttribute("value");
+        setText("sync-count", "");
+      }
+    }
+    byId("sync-button").disabled = !connected || active;
+    if (lastSyncState && lastSyncState !== "idle" && sync.state === "idle") {
+      const text = `Sync finished. ${sync.last_result || ""}`.trim();
+      say("sync-message", text);
+      announce(text);
+    }
+    lastSyncState = sync.state;
+  }
+
+  // -- product lists ----------------------------------------------------------------------------
+  async function openList(key, focus) {
+    listStatus = key;
+    listCursor = null;
+    for (const button of document.querySelectorAll(".tt-count")) {
+      button.setAttribute("aria-pressed", button.dataset.status === key ? "true" : "false");
+    }
+    show("list", true);
+    setText("list-title", LISTS[key].title);
+    setText("list-help", LISTS[key].help);
+    byId("list-items").replaceChildren();
+    show("list-empty", false);
+    show("list-more", false);
+    await loadMore(key);
+    if (focus) byId("list-title").focus();
+  }
+
+  async function loadMore(key) {
+    const query = new URLSearchParams({ status: key });
+    if (listCursor) query.set("cursor", listCursor);
+    let page;
+    try {
+      page = await api("GET", `${base}/products?${query}`);
+    } catch (error) {
+      say("list-help", error.message, true);
+      return;
+    }
+    if (key !== listStatus) return; // another list was opened meanwhile
+    const list = byId("list-items");
+    for (const item of page.items) list.append(productItem(item));
+    listCursor = page.next_cursor || null;
+    show("list-more", Boolean(listCursor));
+    show("list-empty", list.children.length === 0);
+    resize();
+  }
+
+  function productItem(item) {
+    const li = document.createElement("li");
+    const title = document.createElement("span");
+    title.className = "tt-item-title";
+    title.textContent = item.title || `Product ${item.product_id}`;
+    const sku = document.createElement("span");
+    sku.className = "tt-muted";
+    sku.textContent = ` · SKU ${item.sku_id}`;
+    li.append(title, sku);
+    for (const reason of item.reasons || []) {
+      const why = document.createElement("p");
+      why.className = "tt-reason";
+      why.textContent = `Reason: ${reason.message}`;
+      const todo = document.createElement("p");
+      todo.className = "tt-todo";
+      todo.textContent = `What to do: ${reason.suggestion || TODO[item.status] || TODO.held_back}`;
+      li.append(why, todo);
+    }
+    return li;
+  }
+
+  // -- TikTok Shopping --------------------------------------------------------------------------
+  async function loadStorefront() {
+    try {
+      renderStorefront(await api("GET", `${base}/storefront`));
+      say("sf-message", "");
+    } catch (error) {
+      say("sf-message", error.message, true);
+    }
+  }
+
+  function renderStorefront(storefront) {
+    const state = storefront.state;
+    const submitted = storefront.application && storefront.application.submitted_at;
+    const label = STOREFRONT_STATES[state] || state;
+    setText("sf-state", state === "submitted" && submitted ? `${label} on ${formatTime(submitted)}` : label);
+    setText("sf-next", storefront.next_step || "");
+    const note = storefront.decision && storefront.decision.note;
+    setText("sf-note", note ? `TikTok’s note: ${note}` : "");
+    show("sf-note", Boolean(note) && state === "rejected");
+    const allowed = Boolean(status && status.eligibility.shopping_allowed);
+    const canApply = allowed && (state === "not_applied" || state === "rejected");
+    if (!canApply) show("sf-form", false);
+    show("sf-apply", canApply && byId("sf-form").hidden);
+    show("sf-connect", state === "approved" || state === "connecting");
+    resize();
+  }
+
+  function applicationData() {
+    const data = { business_address: {}, product_categories: [] };
+    for (const element of byId("sf-form").elements) {
+      const name = element.name;
+      if (!name) continue;
+      if (name === "product_categories") {
+        if (element.checked) data.product_categories.push(element.value);
+      } else if (name === "agrees_to_commerce_policies") {
+        data[name] = element.checked;
+      } else if (name.startsWith("business_address.")) {
+        data.business_address[name.slice("business_address.".length)] = element.value.trim();
+      } else {
+        data[name] = element.value.trim();
+      }
+    }
+    return data;
+  }
+
+  function clearFieldErrors(form) {
+    for (const element of form.querySelectorAll(".tt-field-error")) {
+      element.textContent = "";
+      element.hidden = true;
+    }
+    for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
+  }
+
+  function fieldError(form, name, message, errorId) {
+    const target = byId(errorId) || byId("sf-business_address-error");
+    if (target) {
+      target.textContent = message;
+      target.hidden = false;
+    }
+    const inputs = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+    for (const input of inputs) input.setAttribute("aria-invalid", "true");
+  }
+
+  function labelFor(form, name) {
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!input) return name.startsWith("business_address") ? "Business address" : name;
+    const fieldset = input.type === "checkbox" && input.closest("fieldset");
+    if (fieldset && input.name === "product_categories") return fieldset.querySelector("legend").textContent.trim();
+    return input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
+  }
+
+  function focusFirstInvalid(form) {
+    const first = Array.from(form.elements).find((element) => element.getAttribute("aria-invalid") === "true");
+    if (first) first.focus();
+  }
+
+  // -- the buttons ------------------------------------------------------------------------------
+  byId("connect-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = byId("connect-button");
+    clearFieldErrors(form);
+    say("connect-message", "");
+    const phone = byId("phone").value.trim();
+    if (!phone) {
+      fieldError(form, "phone", "Enter your mobile phone number with + and the country code, for example +14155550123.",
+        "phone-error");
+      byId("phone").focus();
+      return;
+    }
+    busy(button, true);
+    try {
+      const answer = await api("POST", `${base}/connect`, { phone });
+      goToTikTok(answer.authorize_url, "connect-message");
+    } catch (error) {
+      if (error.code === "invalid_phone") {
+        fieldError(form, "phone", error.message, "phone-error");
+        byId("phone").focus();
+      } else {
+        say("connect-message", error.message, true);
+      }
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  byId("notice-reconnect").addEventListener("click", () => {
+    byId("phone").focus();
+  });
+
+  for (const button of document.querySelectorAll(".tt-count")) {
+    button.addEventListener("click", () => openList(button.dataset.status, true));
+  }
+  byId("list-more").addEventListener("click", () => loadMore(listStatus));
+
+  byId("sync-button").addEventListener("click", async () => {
+    const button = byId("sync-button");
+    busy(button, true);
+    say("sync-message", "");
+    try {
+      await api("POST", `${base}/sync`);
+      const text = "Sync started: your products are being sent to TikTok. You can leave this page.";
+      say("sync-message", text);
+      announce(text);
+      lastSyncState = "queued";
+    } catch (error) {
+      say("sync-message", error.message, true);
+    } finally {
+      busy(button, false);
+      await refresh();
+    }
+  });
+
+  byId("sf-apply").addEventListener("click", () => {
+    show("sf-form", true);
+    show("sf-apply", false);
+    byId("sf-apply").setAttribute("aria-expanded", "true");
+    byId("sf-form-title").focus();
+    resize();
+  });
+  byId("sf-cancel").addEventListener("click", () => {
+    show("sf-form", false);
+    show("sf-apply", true);
+    byId("sf-apply").setAttribute("aria-expanded", "false");
+    byId("sf-apply").focus();
+    resize();
+  });
+  byId("sf-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = byId("sf-submit");
+    clearFieldErrors(form);
+    say("sf-message", "");
+    busy(button, true);
+    try {
+      const storefront = await api("POST", `${base}/storefront/application`, applicationData());
+      show("sf-form", false);
+      byId("sf-apply").setAttribute("aria-expanded", "false");
+      storefrontShown = storefront.state;
+      renderStorefront(storefront);
+      const text = "Application submitted. TikTok answers by email, usually within two weeks.";
+      say("sf-message", text);
+      byId("storefront-title").focus();
+    } catch (error) {
+      const fields = Object.entries(error.fields || {});
+      for (const [name, message] of fields) fieldError(form, name, message, `sf-${name}-error`);
+      if (fields.length) {
+        const labels = [...new Set(fields.map(([name]) => labelFor(form, name)))];
+        say("sf-message", `Check ${labels.length === 1 ? "this field" : "these fields"}: ${labels.join(", ")}.`, true);
+      } else {
+        say("sf-message", error.message, true);
+      }
+      focusFirstInvalid(form);
+    } finally {
+      busy(button, false);
+      resize();
+    }
+  });
+  byId("sf-connect").addEventListener("click", async () => {
+    const button = byId("sf-connect");
+    busy(button, true);
+    try {
+      const answer = await api("POST", `${base}/storefront/connect`);
+      goToTikTok(answer.authorize_url, "sf-message");
+    } catch (error) {
+      say("sf-message", error.message, true);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  const dialog = byId("disconnect-dialog");
+  byId("disconnect-open").addEventListener("click", () => {
+    say("disconnect-message", "");
+    dialog.showModal();
+    byId("disconnect-cancel").focus();
+  });
+  byId("disconnect-cancel").addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    if (!byId("disconnect").hidden) byId("disconnect-open").focus();
+  });
+  byId("disconnect-confirm").addEventListener("click", async () => {
+    const button = byId("disconnect-confirm");
+    busy(button, true);
+    try {
+      const answer = await api("POST", `${base}/disconnect`);
+      const text = answer.remote_cleanup === "pending"
+        ? "TikTok is disconnected from your store. TikTok has not confirmed yet; the app keeps telling it in the "
+          + "background."
+        : "TikTok is disconnected from your store. You can connect again at any time.";
+      listStatus = null;
+      show("list", false);
+      showInfo(text);
+      announce(text);
+      await refresh();
+      dialog.close();
+      if (byId("connect").hidden) byId("info").focus();
+      else byId("connect-title").focus();
+    } catch (error) {
+      dialog.close();
+      say("disconnect-message", error.message, true);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  // -- start ------------------------------------------------------------------------------------
+  (async () => {
+    try {
+      await openSession();
+    } catch (error) {
+      show("loading", false);
+      showAlert(error.message);
+      return;
+    }
+    await refresh();
+  })();
+})();
