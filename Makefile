@@ -45,6 +45,7 @@ build: $(SAM_VENV)/.installed
 	@# The runtime provides boto3; a copy in the layer would shadow it.
 	test ! -e .aws-sam/build/SharedLayer/python/botocore && test ! -e .aws-sam/build/SharedLayer/python/boto3
 	test -f .aws-sam/build/SharedLayer/python/tiktok_channel/__init__.py
+	test -f .aws-sam/build/SharedLayer/python/tiktok_channel/web/page.html  # the merchant page ships in the layer
 
 # The browser tests (tests/browser) drive Debian's Chromium: Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium

@@ -117,7 +117,8 @@ On that page:
   3. TikTok reviews uploads after {REVIEW_DELAY_SECONDS:g} s here (at once after
      POST {tiktok.base_url}/_sandbox/tiktok/review_now); Sync Products reads the outcome into Listed / Rejected.
   4. Fix products in the sandbox Ecwid ({ecwid.base_url}/_sandbox/stores/{demo.store_id}/admin), for example give
-     "Enamel Camping Mug" a 1000x1000 image: the edit reaches TikTok at once.
+     "Enamel Camping Mug" a 1000x1000 image: the edit reaches TikTok at once (a title with "replica" in it
+     is one TikTok's review rejects).
   5. Apply for TikTok Storefront, then Disconnect.
 Install the app in another store: {console.install_url()}
 (pick store 2004 and click Install: its TikTok page explains why it cannot connect).

@@ -105,6 +105,8 @@ def test_every_event_file_is_covered_below():
             "ecwid_install_callback.json",
             "create_session.json",
             "get_store_status.json",
+            "merchant_page.json",
+            "list_products.json",
             "connect_tiktok.json",
             "tiktok_oauth_callback.json",
             *STOREFRONT_SAMPLES,
@@ -124,6 +126,7 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         "ecwid_install_callback.json": (400, "ecwid_code_invalid"),
         "create_session.json": (401, "unauthorized"),
         "get_store_status.json": (401, "session_invalid"),
+        "list_products.json": (401, "session_invalid"),
         "connect_tiktok.json": (401, "session_invalid"),
         "tiktok_oauth_callback.json": (400, "invalid_state"),
         "sync_products.json": (401, "session_invalid"),
@@ -136,6 +139,10 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
     for name, (status, code) in expected.items():
         answer = invoke(stack, load(name))
         assert (answer["statusCode"], error_code(answer)) == (status, code), name
+    # The merchant page with a placeholder payload: a plain page that says what to do, and no session.
+    page = invoke(stack, load("merchant_page.json"))
+    assert page["statusCode"] == 401
+    assert "We could not confirm it is you" in page["body"]
     # A sync message for a store that is not connected is acknowledged and dropped; no store, no job.
     assert invoke(stack, load("catalog_worker_sync.json")) == {"batchItemFailures": []}
     # A cleanup message for a store with nothing left to clean up is done at once.
@@ -160,6 +167,12 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     status = invoke(stack, with_session(load("get_store_status.json"), session))
     assert status["statusCode"] == 200
     assert json.loads(status["body"])["status"] == "installed"
+    page = invoke(stack, with_query(load("merchant_page.json"), payload=stack.ecwid.app_payload(STORE)))
+    assert page["statusCode"] == 200
+    assert "+ Connect TikTok Account" in page["body"]
+    listed = invoke(stack, with_session(load("list_products.json"), session))
+    assert listed["statusCode"] == 200
+    assert json.loads(listed["body"]) == {"items": [], "next_cursor": None}
 
     connect = invoke(stack, with_session(load("connect_tiktok.json"), session))
     assert connect["statusCode"] == 200

@@ -340,7 +340,10 @@ def test_the_page_says_why_the_catalog_is_not_syncing(
 
 def _admin_frame(page: Page, origin: str, app_url: str) -> None:
     """Serve, at `origin`, a page that frames the app as the Ecwid admin does."""
-    html = f'<!doctype html><title>Ecwid admin</title><h1>My store</h1><iframe id="app" src="{app_url}" width="1000" height="800"></iframe>'
+    html = (
+        "<!doctype html><title>Ecwid admin</title><h1>My store</h1>"
+        f'<iframe id="app" title="TikTok" src="{app_url}" width="1000" height="800"></iframe>'
+    )
     page.route(f"{origin}/_test/admin", lambda route: route.fulfill(content_type="text/html", body=html))
     page.goto(f"{origin}/_test/admin")
 
@@ -360,7 +363,12 @@ def test_the_page_works_framed_by_the_ecwid_admin_and_leaves_the_frame_for_tikto
     page.wait_for_url(re.compile(re.escape(running.tiktok) + r"/portal/auth"))
 
     # Any other origin is refused by frame-ancestors: the frame stays empty.
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "frame-ancestors" in message.text else None)
     _admin_frame(page, running.tiktok, running.open_url)
-    page.wait_for_timeout(500)
-    framed = page.frame_locator("#app")
-    expect(framed.get_by_label("Phone number for TikTok Business Tools")).to_have_count(0)
+    for _ in range(50):  # Playwright hands over events while the page is waited on
+        if refused:
+            break
+        page.wait_for_timeout(200)
+    assert refused, "Chromium did not refuse the frame"
+    expect(page.frame_locator("#app").get_by_label("Phone number for TikTok Business Tools")).to_have_count(0)
