@@ -55,8 +55,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# Two processes for the suite (it waits on sandboxes and moto more than it computes); the browser tests
+# run on their own afterwards, since their timings suffer when they share the two cores.
 pytest: $(VENV)/.installed $(CHROMIUM)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --ignore=tests/browser
+	$(PY) -m pytest tests/browser
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
