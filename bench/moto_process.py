@@ -8,6 +8,7 @@ not share a GIL with the sandboxes or with the worker under measurement, as a re
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from moto.server import ThreadedMotoServer
@@ -18,10 +19,8 @@ def main() -> None:
     server.start()
     _, port = server.get_host_and_port()
     print(json.dumps({"port": port}), flush=True)
-    try:
-        sys.stdin.read()  # until EOF
-    finally:
-        server.stop()
+    sys.stdin.read()  # until EOF: the benchmark is done with it, or gone
+    os._exit(0)  # nothing to keep; a server thread busy with a request must not hold the exit up
 
 
 if __name__ == "__main__":

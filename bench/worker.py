@@ -15,19 +15,22 @@ limiter's conditional updates) is counted apart, as it writes nothing. Items are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import resource
 import sys
+import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 
 from localrun.aws import LocalResources
-from localrun.lambda_runtime import lambdas_for
+from localrun.lambda_runtime import LocalLambda
 from localrun.template import PhysicalResource, Resolver, load_template
 from localrun.triggers import SqsPollers
 
@@ -52,46 +55,79 @@ def item_kind(key: dict[str, Any]) -> str:
         return "run"
     if sk == "STORE":
         return "store"
-    return "other"
+    return sk.split("#", 1)[0].lower() or "other"  # e.g. CATEGORIES, CLEANUP#…
 
 
-class DynamoWrites:
-    """Items written by this process's DynamoDB clients, by kind and verb ("sku:put", "run_page:put", …)."""
+class DynamoCalls:
+    """This process's DynamoDB calls: items written, by kind and verb ("sku:put", "run_page:put", …), and per
+    operation the calls, the seconds they took (seen from the client: moto's share of the wall time) and the
+    items they returned.
 
-    def __init__(self) -> None:
+    Items of the stores table are classed by key; items of the template's other tables by the table's logical id.
+    """
+
+    def __init__(self, tables: dict[str, str]) -> None:
+        self._table_ids = {name: logical_id for logical_id, name in tables.items()}
+        self._stores_table = tables.get("StoresTable")
         self.items: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()  # conditional writes that wrote nothing
         self.calls: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        self.items_read: Counter[str] = Counter()
 
     def install(self, session: boto3.session.Session) -> None:
         session.events.register("provide-client-params.dynamodb", self._remember)
+        session.events.register("before-call.dynamodb", self._start)
         session.events.register("after-call.dynamodb", self._count)
 
     def _remember(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if model.name in _WRITES:
             context["bench_write_params"] = params
 
+    def _start(self, context: dict[str, Any], **_: Any) -> None:
+        context["bench_started"] = time.perf_counter()
+
     def _count(self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        params = context.get("bench_write_params")
-        if params is None:
-            return
         self.calls[model.name] += 1
-        ok = http_response.status_code < 300
-        if model.name in _SINGLE_WRITES:
+        if "bench_started" in context:
+            self.seconds[model.name] += time.perf_counter() - context["bench_started"]
+        if model.name in ("Query", "Scan"):
+            self.items_read[model.name] += int(parsed.get("Count", 0))
+        elif model.name == "BatchGetItem":
+            self.items_read[model.name] += sum(len(v) for v in (parsed.get("Responses") or {}).values())
+        elif model.name == "GetItem":
+            self.items_read[model.name] += 1 if parsed.get("Item") else 0
+        params = context.get("bench_write_params")
+        if params is not None:
+            self._count_writes(model.name, params, parsed, ok=http_response.status_code < 300)
+
+    def _count_writes(self, operation: str, params: dict[str, Any], parsed: dict[str, Any], *, ok: bool) -> None:
+        if operation in _SINGLE_WRITES:
             key = params.get("Item") or params.get("Key") or {}
-            (self.items if ok else self.refused)[f"{item_kind(key)}:{_SINGLE_WRITES[model.name]}"] += 1
-        elif model.name == "BatchWriteItem" and ok:
+            kind = self._kind(params.get("TableName", ""), key)
+            (self.items if ok else self.refused)[f"{kind}:{_SINGLE_WRITES[operation]}"] += 1
+        elif operation == "BatchWriteItem" and ok:
             for table, requests in params.get("RequestItems", {}).items():
                 for request in requests:
-                    self.items[_batch_label(request)] += 1
+                    self.items[self._batch_label(table, request)] += 1
                 for request in (parsed.get("UnprocessedItems") or {}).get(table, []):
-                    self.items[_batch_label(request)] -= 1
-        elif model.name == "TransactWriteItems" and ok:
+                    self.items[self._batch_label(table, request)] -= 1
+        elif operation == "TransactWriteItems" and ok:
             for entry in params.get("TransactItems", []):
                 for verb, body in entry.items():
                     if verb != "ConditionCheck":
                         key = body.get("Item") or body.get("Key") or {}
-                        self.items[f"{item_kind(key)}:{verb.lower()}"] += 1
+                        self.items[f"{self._kind(body.get('TableName', ''), key)}:{verb.lower()}"] += 1
+
+    def _kind(self, table: str, key: dict[str, Any]) -> str:
+        if table == self._stores_table:
+            return item_kind(key)
+        return self._table_ids.get(table, table)
+
+    def _batch_label(self, table: str, request: dict[str, Any]) -> str:
+        if "PutRequest" in request:
+            return f"{self._kind(table, request['PutRequest'].get('Item', {}))}:put"
+        return f"{self._kind(table, request.get('DeleteRequest', {}).get('Key', {}))}:delete"
 
     def summary(self) -> dict[str, Any]:
         items = {k: v for k, v in sorted(self.items.items()) if v}
@@ -100,14 +136,16 @@ class DynamoWrites:
             "by_kind": items,
             "sku_items_written": sum(v for k, v in items.items() if k.startswith("sku:")),
             "refused_conditional_writes": dict(sorted(self.refused.items())),
-            "write_calls": dict(sorted(self.calls.items())),
+            "calls": {
+                operation: {
+                    "calls": count,
+                    "seconds": round(self.seconds[operation], 2),
+                    **({"items_read": self.items_read[operation]} if operation in self.items_read else {}),
+                }
+                for operation, count in sorted(self.calls.items())
+            },
+            "seconds_in_calls": round(sum(self.seconds.values()), 2),
         }
-
-
-def _batch_label(request: dict[str, Any]) -> str:
-    if "PutRequest" in request:
-        return f"{item_kind(request['PutRequest'].get('Item', {}))}:put"
-    return f"{item_kind(request.get('DeleteRequest', {}).get('Key', {}))}:delete"
 
 
 class _Deliveries(logging.Handler):
@@ -118,23 +156,139 @@ class _Deliveries(logging.Handler):
         self.batches = 0
         self.messages = 0
         self.failed = 0
+        self.lambda_timeouts = 0
         self.errors: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == "%s: %d message(s), %d failed" and isinstance(record.args, tuple):
+        args = record.args
+        if record.msg == "%s: %d message(s), %d failed" and isinstance(args, tuple) and len(args) == 3:
             self.batches += 1
-            self.messages += int(record.args[1])
-            self.failed += int(record.args[2])
+            self.messages += int(str(args[1]))
+            self.failed += int(str(args[2]))
         elif record.levelno >= logging.ERROR:
-            self.errors.append(record.getMessage())
+            message = record.getMessage()
+            self.errors.append(message)
+            if "task timed out" in message:
+                self.lambda_timeouts += 1
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's peak resident set size, in MiB.
+
+    From /proc/self/status (VmHWM, the high-water mark of this process's own memory map) where there is one:
+    on Linux `getrusage(RUSAGE_SELF).ru_maxrss` survives execve, so a child started by a large parent reports
+    the parent's size from before the exec. Elsewhere, ru_maxrss (KiB on Linux, bytes on macOS).
+    """
+    hwm = _status_mb("VmHWM:")
+    if hwm is not None:
+        return hwm
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
+
+
+class RssSampler:
+    """This process's resident set size, sampled on a thread: when the peak came, and the curve, coarsely."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self.samples: list[tuple[float, float]] = []  # (seconds since start, MiB)
+        self._started = 0.0
+
+    def start(self) -> RssSampler:
+        self._started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            rss = _status_mb("VmRSS:")
+            if rss is not None:
+                self.samples.append((time.perf_counter() - self._started, rss))
+            if self._stop.wait(self._interval):
+                return
+
+    def summary(self) -> dict[str, Any]:
+        if not self.samples:
+            return {}
+        at, peak = max(self.samples, key=lambda sample: sample[1])
+        step = max(1, len(self.samples) // 40)
+        return {
+            "peak_sampled_mb": round(peak, 1),
+            "peak_at_s": round(at, 2),
+            "curve": [[round(t, 1), round(mb)] for t, mb in self.samples[::step]],
+        }
+
+
+@dataclass
+class MeasuredLambda(LocalLambda):
+    """A LocalLambda that remembers each invocation: how long it took and the receipt handles of its records."""
+
+    invocations: list[dict[str, Any]] = field(default_factory=list)
+
+    def invoke(self, event: Any, context: Any = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return super().invoke(event, context)
+        finally:
+            self.invocations.append(
+                {
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "receipt_handles": [r.get("receiptHandle") for r in event.get("Records", [])],
+                }
+            )
+
+
+def release_timed_out(worker: MeasuredLambda, sqs: Any, queue_url: str, released: set[str]) -> int:
+    """Make the messages of invocations that ran past the function's timeout visible again at once.
+
+    Lambda would have stopped such an invocation and SQS would give its batch back only after the queue's
+    visibility timeout (30 minutes); localrun ran it to its end in-process. Giving the messages back now lets the
+    sync go on (a finished run answers "done") instead of leaving the store's FIFO group blocked.
+    """
+    count = 0
+    for invocation in worker.invocations:
+        if invocation["seconds"] <= worker.timeout:
+            continue
+        for handle in invocation["receipt_handles"]:
+            if handle and handle not in released:
+                released.add(handle)
+                with contextlib.suppress(Exception):  # already deleted: nothing to give back
+                    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+                    count += 1
+    return count
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ru_maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
 
 
 def _queue_depth(sqs: Any, url: str) -> tuple[int, int]:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
     visible = int(attributes.get(names[0], 0)) + int(attributes.get(names[2], 0))
     return visible, int(attributes.get(names[1], 0))
@@ -146,7 +300,7 @@ def _resources(spec: dict[str, Any]) -> LocalResources:
     resolver = Resolver(
         template,
         physical,
-        spec["parameters"],
+        {k: v for k, v in spec["parameters"].items() if k in template.parameters},
         region=spec["region"],
         account_id=spec["account_id"],
         stack_name=spec["stack_name"],
@@ -166,7 +320,7 @@ def _resources(spec: dict[str, Any]) -> LocalResources:
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
-    writes = DynamoWrites()
+    writes = DynamoCalls(dict(spec["tables"]))
     boto3.setup_default_session(region_name=spec["region"])
     assert boto3.DEFAULT_SESSION is not None
     writes.install(boto3.DEFAULT_SESSION)
@@ -177,9 +331,15 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
     resources = _resources(spec)
     function_id = spec["function"]
-    lambdas = {k: v for k, v in lambdas_for(resources).items() if k == function_id}
-    if function_id not in lambdas:
+    function = resources.template.functions.get(function_id)
+    if function is None:
         raise SystemExit(f"bench.worker: the template has no function {function_id}")
+    # As localrun.lambda_runtime.lambdas_for builds it, with the environment the benchmark's provisioning
+    # resolved (the template on disk may have gained resources since, while others edit it).
+    worker = MeasuredLambda(
+        function, spec["environment"], spec["function_name"], spec["function_arn"], resources.region
+    )
+    lambdas: dict[str, LocalLambda] = {function_id: worker}
     started = time.perf_counter()
     _ = lambdas[function_id].handler  # the cold start: the handler module, its layer, Powertools
     init_seconds = time.perf_counter() - started
@@ -189,10 +349,14 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     sqs = boto3.session.Session(region_name=resources.region).client("sqs")
     queue_url = resources.queues[spec["queue"]]
     timeout = float(spec["timeout_seconds"])
+    started_at = time.time()
+    sampler = RssSampler().start()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     deadline = started + timeout
     waited_for_redelivery = 0.0
     timed_out = False
+    released: set[str] = set()
     while True:
         pollers.drain(timeout=max(1.0, deadline - time.perf_counter()))
         visible, in_flight = _queue_depth(sqs, queue_url)
@@ -201,9 +365,13 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         if time.perf_counter() >= deadline:
             timed_out = True
             break
+        if release_timed_out(worker, sqs, queue_url, released):
+            continue
         time.sleep(0.5)
         waited_for_redelivery += 0.5
     wall_seconds = time.perf_counter() - started
+    cpu_seconds = _cpu_seconds() - cpu_before
+    sampler.stop()
 
     engine_items = None
     from tiktok_channel.runtime import services  # the very module the handler uses (same sys.modules entry)
@@ -212,9 +380,13 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         engine_items = services().catalog.items_written
     return {
         "wall_seconds": round(wall_seconds, 3),
+        "started_at": started_at,
+        "cpu_seconds": round(cpu_seconds, 2),
         "init_seconds": round(init_seconds, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_after_init_mb": round(rss_after_init, 1),
+        "ru_maxrss_mb": round(ru_maxrss_mb(), 1),
+        "rss": sampler.summary(),
         "dynamodb": writes.summary(),
         "engine_catalog_items_written": engine_items,
         "deliveries": {
@@ -222,6 +394,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             "messages": deliveries.messages,
             "failed": deliveries.failed,
             "errors": deliveries.errors[:20],
+            "lambda_timeouts": deliveries.lambda_timeouts,
+            "released_after_lambda_timeout": len(released),
+            "invocation_seconds": [i["seconds"] for i in worker.invocations],
             "seconds_waiting_for_redelivery": waited_for_redelivery,
         },
         "timed_out": timed_out,
