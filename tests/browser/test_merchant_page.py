@@ -60,7 +60,7 @@ def _sync_products(page: Page) -> None:
     expect(page.locator("#sync-message")).to_contain_text("Sync finished", timeout=60_000)
 
 
-@pytest.mark.timeout(170)
+@pytest.mark.timeout(300)
 def test_a_merchant_walks_the_tiktok_page(running: LocalRun, page: Page, shots: Shots):
     problems: list[str] = []
 
@@ -156,7 +156,7 @@ def test_a_merchant_walks_the_tiktok_page(running: LocalRun, page: Page, shots: 
         items = page.locator("#list-items").inner_text()
         return SMALL_IMAGE in items and FIXED_TITLE in items
 
-    _wait_until(both_pending, 30, "the fixed products to be pending review")
+    _wait_until(both_pending, 90, "the fixed products to be pending review")
     shots(page, "fixed-products-pending-review")
 
     # 6. TikTok approves them; Sync Products shows them listed.
