@@ -440,7 +440,8 @@ class CatalogSync:
             self._feed_log(ctx, feed_log_id)
             metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
         held = [r.held_back for r in ctx.deletions.values() if r.held_back is not None]
-        dropped = [sku for sku, r in ctx.deletions.items() if r.held_back is None]
+        # A SKU only TikTok had (replace mode) has no item here to delete.
+        dropped = [sku for sku, r in ctx.deletions.items() if r.held_back is None and r.status is not None]
         self._drop_skus(ctx, dropped)
         for sku in dropped:
             ctx.recount(ctx.deletions[sku].status, None)
