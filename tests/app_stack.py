@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -207,6 +208,43 @@ class AppStack:
         started = self.start_connect(store_id, session)
         assert started.status_code == 200, started.text
         return self.callback(self.authorize_on_tiktok(started.json()["authorize_url"], setup))
+
+
+class CapturedLogs(logging.Handler):
+    """Keeps every record with all its attributes (message, arguments, extra keys, exception text)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exception = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        self.texts.append(f"{record.getMessage()} {record.__dict__!r} {exception}")
+
+
+@contextmanager
+def captured_logs(stack: AppStack) -> Iterator[CapturedLogs]:
+    """What reaches CloudWatch meanwhile: the functions' Powertools loggers (DEBUG in tests, through the
+    LogLevel parameter; they do not propagate) and whatever any library sends the root logger at INFO."""
+    for function in stack.lambdas.values():
+        function.handler  # noqa: B018 - import the handlers now, so their loggers exist to listen to
+    records = CapturedLogs()
+    root = logging.getLogger()
+    own = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.propagate
+    ]
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    for logger in [root, *own]:
+        logger.addHandler(records)
+    try:
+        yield records
+    finally:
+        for logger in [root, *own]:
+            logger.removeHandler(records)
+        root.setLevel(previous_level)
 
 
 def _absolute(base: str, action: str | None) -> str:

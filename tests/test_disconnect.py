@@ -8,10 +8,8 @@ the webhook receiver and the worker) does the same and forgets the Ecwid token a
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -19,9 +17,8 @@ import pytest
 
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore
-from tests.app_stack import AppStack, app_stack
+from tests.app_stack import AppStack, app_stack, captured_logs
 from tests.test_catalog_sync import connect_and_sync, sync_now
-from tests.test_no_secrets_in_logs import _Everything
 
 STORE = 1003
 OTHER = 2004
@@ -96,30 +93,6 @@ def assert_clean_here(stack: AppStack, store_id: int, epoch_before: int) -> dict
     assert not kinds_of_items(stack, store_id) & {"SKU", "RUN", "CATEGORIES", "STOREFRONT"}
     assert all(entry["store_id"] != store_id for entry in stack.connected_index())
     return item
-
-
-@contextmanager
-def captured_logs(stack: AppStack) -> Iterator[_Everything]:
-    """Every record the functions' loggers and the root logger emit meanwhile (see test_no_secrets_in_logs)."""
-    for function in stack.lambdas.values():
-        function.handler  # noqa: B018 - import the handlers now, so their loggers exist to listen to
-    records = _Everything()
-    root = logging.getLogger()
-    own = [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    ]
-    previous_level = root.level
-    root.setLevel(logging.INFO)
-    for logger in [root, *own]:
-        logger.addHandler(records)
-    try:
-        yield records
-    finally:
-        for logger in [root, *own]:
-            logger.removeHandler(records)
-        root.setLevel(previous_level)
 
 
 # -- disconnect --------------------------------------------------------------------------------------

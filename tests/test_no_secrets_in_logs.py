@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 
 from sandboxes.common import FaultRule
-from tests.app_stack import ECWID_CLIENT_SECRET, SESSION_KEY, TIKTOK_SECRET, AppStack
+from tests.app_stack import ECWID_CLIENT_SECRET, SESSION_KEY, TIKTOK_SECRET, AppStack, captured_logs
 
 STORE = 1003
 PHONE_AS_TYPED = "+44 7700 900123"
 PHONE = "+447700900123"
 
 
-class _Everything(logging.Handler):
-    """Keeps every record with all its attributes (message, arguments, extra keys, exception text)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        exception = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
-        self.texts.append(f"{record.getMessage()} {record.__dict__!r} {exception}")
-
-
 def test_the_whole_journey_logs_no_secret(stack: AppStack, capsys):
-    for function in stack.lambdas.values():
-        function.handler  # noqa: B018 - import the handlers now, so their loggers exist to listen to
-    records = _Everything()
-    # What reaches CloudWatch: the functions' Powertools loggers (DEBUG here, through the LogLevel
-    # parameter; they do not propagate) and whatever any library sends the root logger at INFO.
-    root = logging.getLogger()
-    own = [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    ]
-    previous_level = root.level
-    root.setLevel(logging.INFO)
-    for logger in [root, *own]:
-        logger.addHandler(records)
-    try:
+    with captured_logs(stack) as records:
         secrets = walk_every_path(stack)
-    finally:
-        for logger in [root, *own]:
-            logger.removeHandler(records)
-        root.setLevel(previous_level)
     printed = capsys.readouterr()
     output = "\n".join(records.texts) + printed.out + printed.err
     assert "Store installed" in output, "the logs were not captured"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +19,15 @@ import httpx
 import pytest
 
 from sandboxes.common import FaultRule
-from tests.app_stack import APP_PAGE_URL, SESSION_KEY, TIKTOK_APP_ID, AppStack, decode_external_data, read_form
+from tests.app_stack import (
+    APP_PAGE_URL,
+    SESSION_KEY,
+    TIKTOK_APP_ID,
+    AppStack,
+    captured_logs,
+    decode_external_data,
+    read_form,
+)
 from tiktok_channel.adapters.events import EventBridgePublisher
 from tiktok_channel.runtime import services
 from tiktok_channel.security import issue_state
@@ -533,33 +540,8 @@ def test_a_session_cannot_read_apply_or_connect_another_store(stack: AppStack):
 
 
 # -- logs --------------------------------------------------------------------------------------
-class _Everything(logging.Handler):
-    """Keeps every record with all its attributes (message, arguments, extra keys, exception text)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        exception = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
-        self.texts.append(f"{record.getMessage()} {record.__dict__!r} {exception}")
-
-
 def test_the_storefront_journey_logs_no_phone_contact_token_or_state(stack: AppStack, capsys):
-    for function in stack.lambdas.values():
-        function.handler  # noqa: B018 - import the handlers now, so their loggers exist to listen to
-    records = _Everything()
-    root = logging.getLogger()
-    own = [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    ]
-    previous_level = root.level
-    root.setLevel(logging.INFO)
-    for logger in [root, *own]:
-        logger.addHandler(records)
-    try:
+    with captured_logs(stack) as records:
         session = connected(stack)
         apply(stack, STORE, session, {**APPLICATION, "business_phone": "+1 415 555 01999999999"})
         assert apply(stack, STORE, session).status_code == 201
@@ -573,10 +555,6 @@ def test_the_storefront_journey_logs_no_phone_contact_token_or_state(stack: AppS
         stack.tiktok.faults.clear()
         assert stack.callback(callback).status_code == 302
         storefront(stack, STORE, session)
-    finally:
-        for logger in [root, *own]:
-            logger.removeHandler(records)
-        root.setLevel(previous_level)
     printed = capsys.readouterr()
     output = "\n".join(records.texts) + printed.out + printed.err
     assert "Storefront application submitted" in output, "the logs were not captured"

@@ -7,7 +7,6 @@ block the app); only unsigned, forged or unreadable requests are refused, and th
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from sandboxes.ecwid_webhooks import SIGNATURE_HEADER, sign_webhook, signature
-from tests.app_stack import ECWID_CLIENT_SECRET, AppStack
+from tests.app_stack import ECWID_CLIENT_SECRET, AppStack, CapturedLogs, captured_logs
 
 STORE = 1003
 URL = "/webhooks/ecwid"
@@ -350,42 +349,14 @@ def test_the_sandbox_delivers_its_webhooks_to_the_receiver(stack: AppStack):
     ]
 
 
-class _Everything(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        exception = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
-        self.texts.append(f"{record.getMessage()} {record.__dict__!r} {exception}")
-
-
 @pytest.fixture
-def logs(stack: AppStack) -> Iterator[_Everything]:
-    """Every record the functions' loggers (DEBUG here) and the root logger (INFO) write."""
-    for function in stack.lambdas.values():
-        function.handler  # noqa: B018 - import the handlers now, so their loggers exist to listen to
-    records = _Everything()
-    root = logging.getLogger()
-    own = [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    ]
-    previous_level = root.level
-    root.setLevel(logging.INFO)
-    for logger in [root, *own]:
-        logger.addHandler(records)
-    try:
+def logs(stack: AppStack) -> Iterator[CapturedLogs]:
+    with captured_logs(stack) as records:
         yield records
-    finally:
-        for logger in [root, *own]:
-            logger.removeHandler(records)
-        root.setLevel(previous_level)
 
 
 def test_webhook_logs_name_the_event_but_never_the_signature_the_body_or_the_secret(
-    stack: AppStack, logs: _Everything, capsys
+    stack: AppStack, logs: CapturedLogs, capsys
 ):
     marker = "body-content-" + uuid.uuid4().hex
     accepted = event(data={"note": marker})

@@ -30,7 +30,7 @@
         + "then click Sync Products.",
     },
   };
-  const TODO = {
+  const WHAT_TO_DO = {
     rejected: "Check TikTok’s advertising policies, fix the product in your Ecwid admin, then click Sync Products.",
     held_back: "Fix the product in your Ecwid admin (Catalog → Products), then click Sync Products.",
   };
@@ -394,7 +394,7 @@
       why.textContent = `Reason: ${reason.message}`;
       const todo = document.createElement("p");
       todo.className = "tt-todo";
-      todo.textContent = `What to do: ${reason.suggestion || TODO[item.status] || TODO.held_back}`;
+      todo.textContent = `What to do: ${reason.suggestion || WHAT_TO_DO[item.status] || WHAT_TO_DO.held_back}`;
       li.append(why, todo);
     }
     return li;
