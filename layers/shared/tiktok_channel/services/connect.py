@@ -40,13 +40,11 @@ from tiktok_channel.models.store import OAuthState, PendingConnection, Store, Sy
 from tiktok_channel.models.tiktok import BusinessProfile
 from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
-    ExpiredToken,
-    InvalidToken,
     constant_time_equals,
     hash_code,
     issue_state,
-    verify_state,
 )
+from tiktok_channel.services.oauth_state import checked_state
 from tiktok_channel.settings import AppSecrets
 
 logger = Logger(child=True)
@@ -198,22 +196,7 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
 
 
 def _valid_state(services: Services, secrets: AppSecrets, state: str, now: float) -> OAuthState:
-    try:
-        claims = verify_state(secrets.session_key, state, purpose="connect", now=now)
-    except ExpiredToken:
-        raise BadRequest(
-            f"This TikTok connection took longer than 10 minutes and expired. {_AGAIN}", code="state_expired"
-        ) from None
-    except InvalidToken:
-        raise BadRequest(f"This TikTok connection link is not valid. {_AGAIN}", code="invalid_state") from None
-    record = services.stores.get_state(claims.store_id, claims.nonce)
-    if record is None or record.purpose != "connect":
-        raise BadRequest(f"This TikTok connection link is not valid. {_AGAIN}", code="invalid_state")
-    if record.status == "issued" and now >= record.expires_at:
-        raise BadRequest(
-            f"This TikTok connection took longer than 10 minutes and expired. {_AGAIN}", code="state_expired"
-        )
-    return record
+    return checked_state(services, secrets, state, purpose="connect", now=now, what="TikTok connection", again=_AGAIN)
 
 
 def _begin(services: Services, record: OAuthState, auth_code: str, code_hash: str) -> None:

@@ -54,14 +54,12 @@ from tiktok_channel.models.storefront import (
 )
 from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
-    ExpiredToken,
-    InvalidToken,
     constant_time_equals,
     hash_code,
     issue_state,
-    verify_state,
 )
 from tiktok_channel.services.connect import external_data, normalize_phone
+from tiktok_channel.services.oauth_state import checked_state
 from tiktok_channel.settings import AppSecrets
 
 logger = Logger(child=True)
@@ -395,22 +393,9 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
 
 
 def _valid_state(services: Services, secrets: AppSecrets, state: str, now: float) -> OAuthState:
-    expired = BadRequest(
-        f"This TikTok Storefront connection took longer than 10 minutes and expired. {_AGAIN}", code="state_expired"
+    return checked_state(
+        services, secrets, state, purpose="storefront", now=now, what="TikTok Storefront connection", again=_AGAIN
     )
-    invalid = BadRequest(f"This TikTok Storefront connection link is not valid. {_AGAIN}", code="invalid_state")
-    try:
-        claims = verify_state(secrets.session_key, state, purpose="storefront", now=now)
-    except ExpiredToken:
-        raise expired from None
-    except InvalidToken:
-        raise invalid from None
-    record = services.stores.get_state(claims.store_id, claims.nonce)
-    if record is None or record.purpose != "storefront":
-        raise invalid
-    if record.status == "issued" and now >= record.expires_at:
-        raise expired
-    return record
 
 
 def _state_used() -> AppError:

@@ -1,0 +1,36 @@
+"""Checking the `state` a TikTok callback brings back: signed by us, for this purpose, issued and unexpired."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tiktok_channel.errors import BadRequest
+from tiktok_channel.models.store import OAuthState, StatePurpose
+from tiktok_channel.security import ExpiredToken, InvalidToken, verify_state
+
+if TYPE_CHECKING:
+    from tiktok_channel.runtime import Services
+    from tiktok_channel.settings import AppSecrets
+
+
+def checked_state(
+    services: Services, secrets: AppSecrets, state: str, *, purpose: StatePurpose, now: float, what: str, again: str
+) -> OAuthState:
+    """The stored state a callback's `state` names; a clear 400 when it is forged, foreign or expired.
+
+    `what` names the journey for the merchant ("TikTok connection"); `again` says how to start over.
+    """
+    expired = BadRequest(f"This {what} took longer than 10 minutes and expired. {again}", code="state_expired")
+    invalid = BadRequest(f"This {what} link is not valid. {again}", code="invalid_state")
+    try:
+        claims = verify_state(secrets.session_key, state, purpose=purpose, now=now)
+    except ExpiredToken:
+        raise expired from None
+    except InvalidToken:
+        raise invalid from None
+    record = services.stores.get_state(claims.store_id, claims.nonce)
+    if record is None or record.purpose != purpose:
+        raise invalid
+    if record.status == "issued" and now >= record.expires_at:  # DynamoDB's TTL deletes late, if ever
+        raise expired
+    return record
