@@ -1,4 +1,4 @@
-"""`make chaos`: the full reliability run (10 stores, 700 changes, 1,000 deliveries with faults on)."""
+"""`make chaos`: the full reliability run (10 stores, 700 changes, their webhooks + 300 duplicates, faults on)."""
 
 from __future__ import annotations
 
