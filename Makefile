@@ -63,6 +63,7 @@ pytest: $(VENV)/.installed $(CHROMIUM)
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+	$(PY) -m bench.webhook
 
 # The reliability run: 10 stores, 700 changes, 1,000 shuffled deliveries with faults on.
 chaos: $(VENV)/.installed
