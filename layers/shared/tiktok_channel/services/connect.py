@@ -36,7 +36,7 @@ from tiktok_channel.adapters.tiktok import (
 from tiktok_channel.eligibility import eligibility
 from tiktok_channel.errors import AppError, BadRequest, Conflict, Forbidden, NotEligible, NotFound, UpstreamUnavailable
 from tiktok_channel.models.messages import QueueMessage
-from tiktok_channel.models.store import OAuthState, PendingConnection, Store, SyncState, TikTokConnection
+from tiktok_channel.models.store import OAuthState, PendingConnection, StatePurpose, Store, SyncState, TikTokConnection
 from tiktok_channel.models.tiktok import BusinessProfile
 from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
@@ -97,22 +97,44 @@ def start_connect(services: Services, store_id: int, phone: str, base_url: str) 
         raise NotEligible(allowed.reason or "Your store cannot connect to TikTok.")
 
     secrets = services.secrets()
+    url = tiktok_authorize_url(
+        services,
+        secrets,
+        store,
+        purpose="connect",
+        phone=normalized_phone,
+        redirect_uri=base_url + TIKTOK_CALLBACK_PATH,
+        remember_phone=True,
+    )
+    logger.info("TikTok connect started", extra={"store_id": store_id})
+    return url
+
+
+def tiktok_authorize_url(
+    services: Services,
+    secrets: AppSecrets,
+    store: Store,
+    *,
+    purpose: StatePurpose,
+    phone: str,
+    redirect_uri: str,
+    remember_phone: bool,
+) -> str:
+    """TikTok's authorize URL with a signed, single-use state for `purpose`, its nonce recorded first."""
     now = services.clock()
     nonce = random_tokens.token_urlsafe(18)
-    state, expires_at = issue_state(secrets.session_key, store_id=store_id, nonce=nonce, purpose="connect", now=now)
+    state, expires_at = issue_state(secrets.session_key, store_id=store.store_id, nonce=nonce, purpose=purpose, now=now)
     services.stores.issue_state(
-        OAuthState(store_id=store_id, nonce=nonce, purpose="connect", expires_at=expires_at),
-        phone=services.cipher.encrypt(normalized_phone, store_id=store_id, field="phone"),
+        OAuthState(store_id=store.store_id, nonce=nonce, purpose=purpose, expires_at=expires_at),
+        phone=services.cipher.encrypt(phone, store_id=store.store_id, field="phone") if remember_phone else None,
         now=_iso(now),
     )
-    redirect_uri = base_url + TIKTOK_CALLBACK_PATH
     query = {
         "app_id": secrets.tiktok_app_id,
         "state": state,
         "redirect_uri": redirect_uri,
-        "external_data": external_data(services, store, secrets, normalized_phone, redirect_uri, now),
+        "external_data": external_data(services, store, secrets, phone, redirect_uri, now),
     }
-    logger.info("TikTok connect started", extra={"store_id": store_id})
     return f"{services.settings.tiktok_auth_url}?{urlencode(query)}"
 
 

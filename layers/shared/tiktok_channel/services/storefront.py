@@ -10,12 +10,10 @@ store item's `storefront_state` moves with the storefront item's history, each m
 
 from __future__ import annotations
 
-import secrets as random_tokens
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -56,9 +54,8 @@ from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
     constant_time_equals,
     hash_code,
-    issue_state,
 )
-from tiktok_channel.services.connect import external_data, normalize_phone
+from tiktok_channel.services.connect import normalize_phone, tiktok_authorize_url
 from tiktok_channel.services.oauth_state import checked_state
 from tiktok_channel.settings import AppSecrets
 
@@ -315,23 +312,18 @@ def start_connect(services: Services, store_id: int, base_url: str) -> str:
     if store.storefront_state == "approved":
         _move(services, store_id, {"approved"}, "connecting", now, by="merchant", check=_check_can_connect)
     secrets = services.secrets()
-    nonce = random_tokens.token_urlsafe(18)
-    state, expires_at = issue_state(secrets.session_key, store_id=store_id, nonce=nonce, purpose="storefront", now=now)
-    services.stores.issue_state(
-        OAuthState(store_id=store_id, nonce=nonce, purpose="storefront", expires_at=expires_at),
-        phone=None,
-        now=_iso(now),
-    )
     phone = services.cipher.decrypt(store.phone, store_id=store_id, field="phone") if store.phone else ""
-    redirect_uri = base_url + STOREFRONT_CALLBACK_PATH
-    query = {
-        "app_id": secrets.tiktok_app_id,
-        "state": state,
-        "redirect_uri": redirect_uri,
-        "external_data": external_data(services, store, secrets, phone, redirect_uri, now),
-    }
+    url = tiktok_authorize_url(
+        services,
+        secrets,
+        store,
+        purpose="storefront",
+        phone=phone,
+        redirect_uri=base_url + STOREFRONT_CALLBACK_PATH,
+        remember_phone=False,
+    )
     logger.info("TikTok storefront connect started", extra={"store_id": store_id})
-    return f"{services.settings.tiktok_auth_url}?{urlencode(query)}"
+    return url
 
 
 def _check_can_connect(store: Store) -> None:
