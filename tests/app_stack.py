@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from localrun.template import load_template
 from localrun.triggers import SqsPollers
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.tiktok import TikTokSandbox
-from tiktok_channel.runtime import reset_services
+from tiktok_channel.runtime import reset_services, services
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -245,6 +246,21 @@ def captured_logs(stack: AppStack) -> Iterator[CapturedLogs]:
         for logger in [root, *own]:
             logger.removeHandler(records)
         root.setLevel(previous_level)
+
+
+def assert_error(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The app's error answer: this status and code, and a sentence that tells the merchant what to do."""
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code
+    assert len(error["message"]) > 20
+    return dict(error)
+
+
+def move_clock(seconds: float) -> None:
+    """Move the functions' clock (they run in this process); sessions and states are checked against it."""
+    now = time.time
+    services().clock = lambda: now() + seconds
 
 
 def _absolute(base: str, action: str | None) -> str:

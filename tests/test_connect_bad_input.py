@@ -12,20 +12,11 @@ import pytest
 
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidSandbox
-from tests.app_stack import SESSION_KEY, AppStack
-from tiktok_channel.runtime import services
+from tests.app_stack import SESSION_KEY, AppStack, assert_error, move_clock
 from tiktok_channel.security import issue_session, issue_state
 
 STORE = 1003
 OTHER_STORE = 2004
-
-
-def assert_error(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    error = answer.json()["error"]
-    assert error["code"] == code
-    assert len(error["message"]) > 20  # a sentence that tells the merchant what to do
-    return dict(error)
 
 
 def installed(stack: AppStack, store_id: int = STORE, **profile: Any) -> str:
@@ -33,12 +24,6 @@ def installed(stack: AppStack, store_id: int = STORE, **profile: Any) -> str:
     stack.ecwid.add_store(store_id, **profile)
     assert stack.install(store_id).status_code == 302
     return stack.open_session(store_id)
-
-
-def move_clock(seconds: float) -> None:
-    """Move the functions' clock (they run in this process); sessions and states are checked against it."""
-    now = time.time
-    services().clock = lambda: now() + seconds
 
 
 # -- install callback --------------------------------------------------------------------------

@@ -24,8 +24,10 @@ from tests.app_stack import (
     SESSION_KEY,
     TIKTOK_APP_ID,
     AppStack,
+    assert_error,
     captured_logs,
     decode_external_data,
+    move_clock,
     read_form,
 )
 from tiktok_channel.adapters.events import EventBridgePublisher
@@ -65,14 +67,6 @@ GB_APPLICATION: dict[str, Any] = {
 
 def bearer(session: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {session}"}
-
-
-def assert_error(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    error = answer.json()["error"]
-    assert error["code"] == code
-    assert len(error["message"]) > 20  # a sentence that tells the merchant what to do
-    return dict(error)
 
 
 def connected(stack: AppStack, store_id: int = STORE, **profile: Any) -> str:
@@ -150,11 +144,6 @@ def authorized_storefront(stack: AppStack, store_id: int = STORE) -> tuple[str, 
     stack.tiktok.approve_shop(str(store_id))
     authorize_url = start_storefront_connect(stack, store_id, session).json()["authorize_url"]
     return session, stack.authorize_on_tiktok(authorize_url)
-
-
-def move_clock(seconds: float) -> None:
-    now = time.time
-    services().clock = lambda: now() + seconds
 
 
 # -- apply -------------------------------------------------------------------------------------
