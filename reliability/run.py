@@ -22,7 +22,7 @@ from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore, Variation
 from tests.app_stack import AppStack, app_stack
 from tiktok_channel.adapters.queue import SqsCatalogQueue
-from tiktok_channel.catalog.images import read_image_size
+from tiktok_channel.adapters.images import read_image_size
 from tiktok_channel.catalog.mapping import hidden_category_ids, map_product
 from tiktok_channel.models.ecwid_catalog import CategoryPage, ProductPage
 

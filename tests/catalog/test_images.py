@@ -12,7 +12,7 @@ from PIL import Image
 
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidSandbox
-from tiktok_channel.catalog.images import read_image_size
+from tiktok_channel.adapters.images import read_image_size
 from tiktok_channel.catalog.mapping import ImageSize
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sandboxes.ecwid import EcwidSandbox, EcwidStore, Variation
-from tiktok_channel.catalog.images import read_image_size
+from tiktok_channel.adapters.images import read_image_size
 from tiktok_channel.catalog.mapping import (
     ImageSize,
     ProductMapping,

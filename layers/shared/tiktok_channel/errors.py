@@ -1,4 +1,5 @@
-"""Errors a caller can see: a stable snake_case code, an HTTP status and a message that says what to do."""
+"""Errors: those a caller can see (a stable snake_case code, an HTTP status and a message that says what to do),
+and those the ports raise (Ecwid, TikTok, the queue and the stores table failing in ways the services handle)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,95 @@ class UpstreamUnavailable(AppError):
 
     status = 503
     code = "upstream_unavailable"
+
+
+# -- What the ports raise -----------------------------------------------------------------------------------
+# The adapters raise these and the services catch them, so neither side imports the other's module.
+
+
+class TransientError(Exception):
+    """A failure worth another try; `retry_after` is the server's own hint in seconds, when it gave one."""
+
+    retry_after: float | None = None
+
+
+class PausedError(Exception):
+    """TikTok calls must wait until `until` (epoch seconds); the caller gives its message back until then."""
+
+    def __init__(self, until: float, reason: str = "TikTok asked the app to wait (40100)") -> None:
+        super().__init__(f"{reason}; calls wait until {until:.3f}")
+        self.until = until
+
+
+class NotConnected(Exception):
+    """The store has no live TikTok connection."""
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the item first; the caller decides whether to re-read or give up."""
+
+
+class EventPublishFailed(Exception):
+    """The event bus did not take the event."""
+
+
+class QueueSendFailed(Exception):
+    """The queue refused some messages of a batch."""
+
+
+class EcwidError(Exception):
+    """Ecwid answered with an error. The message never carries a token."""
+
+    def __init__(self, message: str, *, status: int | None = None, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+class EcwidOAuthRejected(EcwidError):
+    """The install code was refused (expired, used, or not this app's)."""
+
+
+class EcwidAccessLost(EcwidError):
+    """403 (INVALID_API_TOKEN, INSUFFICIENT_APP_SCOPE) or 402: the store's token no longer works here."""
+
+
+class EcwidNotFound(EcwidError):
+    """404, e.g. PRODUCT_NOT_FOUND."""
+
+
+class EcwidUnavailable(EcwidError, TransientError):
+    """Ecwid is rate limiting, failing or unreachable: try again later."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class TikTokError(Exception):
+    """TikTok answered with an error code. The message never carries a token or secret."""
+
+    def __init__(self, message: str, *, code: int | None = None, request_id: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.request_id = request_id
+
+
+class TikTokTokenRevoked(TikTokError):
+    """40105: the access token is wrong or revoked; the merchant must reconnect."""
+
+
+class TikTokAuthCodeInvalid(TikTokError):
+    """40110: the authorization code is invalid, expired or already used."""
+
+
+class TikTokRequestRejected(TikTokError):
+    """40000/40001/40002 and other codes that another try will not fix."""
+
+
+class TikTokUnavailable(TikTokError, TransientError):
+    """Rate limited (40100), failing (5xx, 50000, 51001) or unreachable: worth another try later."""
+
+
+class TikTokOutcomeUnknown(TikTokError):
+    """A request that is not safe to repeat was sent but its answer was lost: it may have taken effect."""

@@ -12,62 +12,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any
 
 from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes
 from tiktok_channel.catalog.mapping import ImageSize
+from tiktok_channel.models.catalog import SkuRecord, SkuStatus, SyncRun
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-SkuStatus = Literal["pending", "listed", "rejected", "held_back"]
-SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back")
 SKU_STATUS_INDEX = "sku-status"
 RUN_TTL_SECONDS = 7 * 86_400
 IMAGE_TTL_SECONDS = 30 * 86_400
 _BATCH_GET = 100  # DynamoDB's BatchGetItem limit
 _BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
-
-
-class Reason(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    message: str
-    suggestion: str | None = None
-
-
-class SkuRecord(BaseModel):
-    """What the app knows of one SKU. `hash` is the content TikTok last accepted (absent: send it again)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    sku_id: str
-    product_id: int
-    title: str = ""
-    status: SkuStatus
-    on_tiktok: bool = False
-    hash: str | None = None
-    reasons: list[Reason] = []
-    updated_at: str | None = None
-
-
-class SyncRun(BaseModel):
-    """A full sync in progress: where it is, so a redelivered or continued message resumes there."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    job_id: str
-    mode: Literal["full", "replace"]
-    hidden_category_ids: list[int] = []
-    offset: int = 0
-    total: int = 0
-    part: int = 0
-    uploaded: int = 0
-    deleted: int = 0
-    started_at: str | None = None
-    finished_at: str | None = None  # a message delivered again after the end finds nothing left to do
 
 
 def sku_key(store_id: int, sku_id: str) -> dict[str, Any]:

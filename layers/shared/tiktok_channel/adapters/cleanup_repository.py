@@ -10,47 +10,23 @@ The store's catalog items (SKU#…, RUN#…, CATEGORIES) are deleted in pages of
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict
 
 from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes, model_map
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate, state_key, store_key
+from tiktok_channel.adapters.store_repository import state_key, store_key
 from tiktok_channel.adapters.storefront_repository import storefront_key
+from tiktok_channel.errors import ConcurrentUpdate
+from tiktok_channel.models.cleanup import CleanupItem
 from tiktok_channel.models.store import ProductCounts, RemoteCleanup, Store, SyncState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CLEANUP_TTL_SECONDS = 30 * 86_400  # a safety net: an item normally goes as soon as TikTok confirmed
-CleanupStep = Literal["shop_disconnect", "profile_disconnect", "revoke_token"]
-# The storefront and the business profile need the token, so the token is revoked last.
-CLEANUP_STEPS: tuple[CleanupStep, ...] = ("shop_disconnect", "profile_disconnect", "revoke_token")
 _CATALOG_PREFIXES = ("SKU#", "RUN#")
 _BATCH_WRITE = 25
-
-
-class CleanupItem(BaseModel):
-    """What is left to tell TikTok about one connection taken down here. `access_token` is KMS ciphertext."""
-
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
-
-    store_id: int
-    cleanup_id: str
-    epoch: int  # the store's epoch once disconnected
-    source: Literal["connection", "pending_connection"]
-    reason: Literal["disconnect", "uninstall"]
-    access_token: bytes
-    outcomes: dict[str, str] = {}  # step → done | token_revoked | refused_<code>
-    attempts: int = 0
-    last_error: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-
-    @property
-    def steps_left(self) -> list[CleanupStep]:
-        return [step for step in CLEANUP_STEPS if step not in self.outcomes]
 
 
 def cleanup_key(store_id: int, cleanup_id: str) -> dict[str, Any]:

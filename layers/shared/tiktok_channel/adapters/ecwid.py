@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from tiktok_channel.adapters.http import RetryPolicy, TransientError, call_with_retries
+from tiktok_channel.adapters.http import RetryPolicy, call_with_retries
+from tiktok_channel.errors import EcwidAccessLost, EcwidError, EcwidNotFound, EcwidOAuthRejected, EcwidUnavailable
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import CategoryPage, EcwidCategory, EcwidProduct, ProductPage
 
@@ -22,35 +23,6 @@ M = TypeVar("M", bound=BaseModel)
 # Ecwid's own Java client waits 10 s when a 429 has no Retry-After, and never more than 60 s.
 _DEFAULT_RETRY_AFTER = 10.0
 _MAX_RETRY_AFTER = 60.0
-
-
-class EcwidError(Exception):
-    """Ecwid answered with an error. The message never carries a token."""
-
-    def __init__(self, message: str, *, status: int | None = None, error_code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-
-
-class EcwidOAuthRejected(EcwidError):
-    """The install code was refused (expired, used, or not this app's)."""
-
-
-class EcwidAccessLost(EcwidError):
-    """403 (INVALID_API_TOKEN, INSUFFICIENT_APP_SCOPE) or 402: the store's token no longer works here."""
-
-
-class EcwidNotFound(EcwidError):
-    """404, e.g. PRODUCT_NOT_FOUND."""
-
-
-class EcwidUnavailable(EcwidError, TransientError):
-    """Ecwid is rate limiting, failing or unreachable: try again later."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
 
 
 class EcwidClient:

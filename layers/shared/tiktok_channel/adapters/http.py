@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import httpx
 
+from tiktok_channel.errors import TransientError
+
 # httpx logs every request URL at INFO; TikTok puts the app secret in some query strings.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -22,12 +24,6 @@ logging.getLogger("httpcore").setLevel(logging.WARNING)
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-
-
-class TransientError(Exception):
-    """A failure worth another try; `retry_after` is the server's own hint, when it gave one."""
-
-    retry_after: float | None = None
 
 
 @dataclass(frozen=True)

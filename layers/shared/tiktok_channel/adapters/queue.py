@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from tiktok_channel.errors import QueueSendFailed
 from tiktok_channel.models.messages import QueueMessage
 
 if TYPE_CHECKING:
@@ -14,10 +15,6 @@ if TYPE_CHECKING:
 
 SEND_BATCH = 10  # SQS's SendMessageBatch limit
 MAX_VISIBILITY_SECONDS = 43_200
-
-
-class QueueSendFailed(Exception):
-    """SQS refused some messages of a batch."""
 
 
 class SqsCatalogQueue:

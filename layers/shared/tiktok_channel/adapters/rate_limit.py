@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from tiktok_channel.errors import PausedError
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -47,14 +49,6 @@ def tiktok_bucket(path: str) -> str:
     if endpoint.endswith(("/catalog/product/update/", "/catalog/product/delete/")):
         return "delete"
     return "default"
-
-
-class PausedError(Exception):
-    """TikTok calls must wait until `until` (epoch seconds); the caller gives its message back until then."""
-
-    def __init__(self, until: float, reason: str = "TikTok asked the app to wait (40100)") -> None:
-        super().__init__(f"{reason}; calls wait until {until:.3f}")
-        self.until = until
 
 
 def bucket_key(bucket: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes, model_map
+from tiktok_channel.errors import ConcurrentUpdate, NotConnected
 from tiktok_channel.models.store import (
     Notice,
     OAuthState,
@@ -29,14 +30,6 @@ if TYPE_CHECKING:
 CONNECTED_SHARDS = 16
 CONNECTED_INDEX = "connected-stores"
 STATE_TTL_GRACE_SECONDS = 86_400  # DynamoDB deletes expired items late; expiry itself is checked in code
-
-
-class NotConnected(Exception):
-    """The store has no live TikTok connection."""
-
-
-class ConcurrentUpdate(Exception):
-    """Someone else changed the item first; the caller decides whether to re-read or give up."""
 
 
 def store_key(store_id: int) -> dict[str, Any]:
@@ -236,19 +229,20 @@ class DynamoStoreRepository:
             raise
         return Store.model_validate(from_item(answer["Attributes"]))
 
-    def connected_stores(self, shard: int) -> Iterator[tuple[int, int]]:
-        """(store id, epoch) of the connected stores in one shard of the sparse index."""
+    def connected_stores(self) -> Iterator[tuple[int, int]]:
+        """(store id, epoch) of every connected store, shard by shard of the sparse index."""
         paginator = self._db.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName=CONNECTED_INDEX,
-            KeyConditionExpression="connected_shard = :shard",
-            ExpressionAttributeValues={":shard": attribute(f"SHARD#{shard:02d}")},
-        )
-        for page in pages:
-            for item in page["Items"]:
-                values = from_item(item)
-                yield int(values["store_id"]), int(values.get("epoch", 0))
+        for shard in range(CONNECTED_SHARDS):
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=CONNECTED_INDEX,
+                KeyConditionExpression="connected_shard = :shard",
+                ExpressionAttributeValues={":shard": attribute(f"SHARD#{shard:02d}")},
+            )
+            for page in pages:
+                for item in page["Items"]:
+                    values = from_item(item)
+                    yield int(values["store_id"]), int(values.get("epoch", 0))
 
     # -- sync state ----------------------------------------------------------------------------
     def queue_sync(self, store_id: int, job_id: str, now: str, stale_before: str) -> tuple[str, bool]:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_map
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate, state_key, store_key
+from tiktok_channel.adapters.store_repository import state_key, store_key
+from tiktok_channel.errors import ConcurrentUpdate
 from tiktok_channel.models.storefront import StorefrontMove, StorefrontRecord
 
 if TYPE_CHECKING:

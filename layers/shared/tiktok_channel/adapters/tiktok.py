@@ -14,8 +14,17 @@ import httpx
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
-from tiktok_channel.adapters.http import RetryPolicy, TransientError, call_with_retries
-from tiktok_channel.adapters.rate_limit import PausedError, tiktok_bucket
+from tiktok_channel.adapters.http import RetryPolicy, call_with_retries
+from tiktok_channel.adapters.rate_limit import tiktok_bucket
+from tiktok_channel.errors import (
+    PausedError,
+    TikTokAuthCodeInvalid,
+    TikTokError,
+    TikTokOutcomeUnknown,
+    TikTokRequestRejected,
+    TikTokTokenRevoked,
+    TikTokUnavailable,
+)
 from tiktok_channel.models.tiktok import (
     AccessTokenData,
     BusinessCenterList,
@@ -47,35 +56,6 @@ RATE_LIMITED = 40100
 TOKEN_REVOKED = 40105
 AUTH_CODE_INVALID = 40110
 _TRANSIENT_CODES = frozenset({50000, 51001})
-
-
-class TikTokError(Exception):
-    """TikTok answered with an error code. The message never carries a token or secret."""
-
-    def __init__(self, message: str, *, code: int | None = None, request_id: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.request_id = request_id
-
-
-class TikTokTokenRevoked(TikTokError):
-    """40105: the access token is wrong or revoked; the merchant must reconnect."""
-
-
-class TikTokAuthCodeInvalid(TikTokError):
-    """40110: the authorization code is invalid, expired or already used."""
-
-
-class TikTokRequestRejected(TikTokError):
-    """40000/40001/40002 and other codes that another try will not fix."""
-
-
-class TikTokUnavailable(TikTokError, TransientError):
-    """Rate limited (40100), failing (5xx, 50000, 51001) or unreachable: worth another try later."""
-
-
-class TikTokOutcomeUnknown(TikTokError):
-    """A request that is not safe to repeat was sent but its answer was lost: it may have taken effect."""
 
 
 class CallGate(Protocol):

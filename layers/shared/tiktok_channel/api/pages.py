@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
 from tiktok_channel.errors import AppError, Unauthorized
-from tiktok_channel.runtime import Services
 from tiktok_channel.services.session import verify_payload
 from tiktok_channel.web import merchant_page as render_page
 from tiktok_channel.web import plain_page
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 

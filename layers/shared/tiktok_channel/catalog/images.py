@@ -1,13 +1,12 @@
-"""An image's size and format from its first bytes (a ranged GET), for the images Ecwid gives no size for.
+"""An image's size and format from its first bytes, for the images Ecwid gives no size for.
 
 Pure Python on purpose: Pillow is not in the layer, and a header is all TikTok's 500×500 rule needs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
-
-import httpx
 
 from tiktok_channel.catalog.mapping import ImageSize
 
@@ -15,8 +14,6 @@ CHUNK_BYTES: Final = 65_536
 # A JPEG's metadata (an EXIF thumbnail, an ICC profile) can push its frame header past the first chunk:
 # a few more ranged reads find it without downloading the picture.
 _MAX_REQUESTS: Final = 4
-# A server that ignores Range sends the whole file; never read further into one than this.
-_MAX_UNRANGED_BYTES: Final = 1_048_576
 # Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
 _JPEG_FRAME_MARKERS: Final = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_STANDALONE_MARKERS: Final = frozenset({0x01, *range(0xD0, 0xD8)})
@@ -26,12 +23,13 @@ _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _Found = ImageSize | int | None
 
 
-def read_image_size(http: httpx.Client, url: str) -> ImageSize | None:
+def image_size(read: Callable[[int], bytes | None]) -> ImageSize | None:
     """The image's width, height and format; None when it cannot be read or is no image this module knows.
 
-    Never raises for a bad image or an unreachable URL: the caller holds the product back instead.
+    `read(offset)` answers up to CHUNK_BYTES of the file from that offset (None when it cannot); it is asked
+    at most a few times, for a JPEG whose metadata pushes the frame header further in.
     """
-    head = _read(http, url, 0)
+    head = read(0)
     if head is None:
         return None
     found = _identify(head)
@@ -39,45 +37,13 @@ def read_image_size(http: httpx.Client, url: str) -> ImageSize | None:
         if not isinstance(found, int):
             break
         offset = found
-        window = _read(http, url, offset)
+        window = read(offset)
         if not window:
             return None
         found = _walk_jpeg(window, offset, offset)
         if found == offset:  # the file ends inside a marker: there is no more to read
             return None
     return found if isinstance(found, ImageSize) else None
-
-
-def _read(http: httpx.Client, url: str, start: int) -> bytes | None:
-    """Up to CHUNK_BYTES of the file from `start`, or None."""
-    headers = {"Range": f"bytes={start}-{start + CHUNK_BYTES - 1}"}
-    try:
-        # Redirects are followed here (CDNs move images); the API clients never follow them.
-        with http.stream("GET", url, headers=headers, follow_redirects=True) as response:
-            if response.status_code == 206:
-                if _range_start(response.headers.get("content-range", "")) != start:
-                    return None
-                skip = 0
-            elif response.status_code == 200 and start + CHUNK_BYTES <= _MAX_UNRANGED_BYTES:
-                skip = start  # the server ignored the range: this is the whole file from its first byte
-            else:
-                return None
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) >= skip + CHUNK_BYTES:
-                    break
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError):
-        # Deliberately swallowed, not logged: httpx's messages carry the URL, query string included.
-        return None
-    return bytes(body[skip : skip + CHUNK_BYTES])
-
-
-def _range_start(content_range: str) -> int | None:
-    # "bytes 0-65535/123456"
-    unit, _, rest = content_range.strip().partition(" ")
-    first = rest.partition("-")[0]
-    return int(first) if unit.lower() == "bytes" and first.isdigit() else None
 
 
 def _identify(head: bytes) -> _Found:

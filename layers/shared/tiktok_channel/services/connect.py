@@ -17,28 +17,32 @@ import secrets as random_tokens
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.adapters.rate_limit import PausedError
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate
-from tiktok_channel.adapters.tiktok import (
+from tiktok_channel.eligibility import eligibility
+from tiktok_channel.errors import (
+    AppError,
+    BadRequest,
+    ConcurrentUpdate,
+    Conflict,
+    Forbidden,
+    NotEligible,
+    NotFound,
+    PausedError,
     TikTokAuthCodeInvalid,
-    TikTokClient,
     TikTokError,
     TikTokOutcomeUnknown,
     TikTokRequestRejected,
     TikTokTokenRevoked,
+    UpstreamUnavailable,
 )
-from tiktok_channel.eligibility import eligibility
-from tiktok_channel.errors import AppError, BadRequest, Conflict, Forbidden, NotEligible, NotFound, UpstreamUnavailable
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.models.store import OAuthState, PendingConnection, StatePurpose, Store, SyncState, TikTokConnection
 from tiktok_channel.models.tiktok import BusinessProfile
-from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
     constant_time_equals,
     hash_code,
@@ -46,6 +50,9 @@ from tiktok_channel.security import (
 )
 from tiktok_channel.services.oauth_state import checked_state
 from tiktok_channel.settings import AppSecrets
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services, TikTokApi
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -287,7 +294,7 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
 
 
 def _set_up(
-    services: Services, tiktok: TikTokClient, token: str, store: Store, pending: PendingConnection
+    services: Services, tiktok: TikTokApi, token: str, store: Store, pending: PendingConnection
 ) -> PendingConnection:
     """Fill in Business Center, ad account, catalog and pixel, remembering each as soon as it is known."""
     store_id = store.store_id
@@ -321,7 +328,7 @@ def _set_up(
     return pending
 
 
-def _business_profile(services: Services, tiktok: TikTokClient, token: str, store_id: int) -> BusinessProfile | None:
+def _business_profile(services: Services, tiktok: TikTokApi, token: str, store_id: int) -> BusinessProfile | None:
     """What TikTok's hosted setup made for this store, or None when the app may not read profiles."""
     try:
         return tiktok.get_business_profile(
@@ -333,7 +340,7 @@ def _business_profile(services: Services, tiktok: TikTokClient, token: str, stor
         return None
 
 
-def _find_or_create_catalog(tiktok: TikTokClient, token: str, store: Store, bc_id: str) -> str:
+def _find_or_create_catalog(tiktok: TikTokApi, token: str, store: Store, bc_id: str) -> str:
     # The name carries the store id and currency, which is how a retried callback finds what an
     # earlier attempt created; a catalog's currency never changes, so another currency needs another one.
     marker = f"(Ecwid {store.store_id}, {store.currency})"
@@ -357,7 +364,7 @@ def _find_or_create_catalog(tiktok: TikTokClient, token: str, store: Store, bc_i
     return _look_then_create(look, create)
 
 
-def _find_or_create_pixel(tiktok: TikTokClient, token: str, store_id: int, advertiser_id: str) -> str:
+def _find_or_create_pixel(tiktok: TikTokApi, token: str, store_id: int, advertiser_id: str) -> str:
     name = f"Ecwid {store_id}"
 
     def look() -> str | None:

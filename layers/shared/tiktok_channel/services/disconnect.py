@@ -19,33 +19,33 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.adapters.cleanup_repository import CleanupItem, CleanupStep
-from tiktok_channel.adapters.http import RetryPolicy, TransientError, new_http_client
-from tiktok_channel.adapters.rate_limit import PausedError
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate
-from tiktok_channel.adapters.tiktok import TikTokClient, TikTokError, TikTokRequestRejected, TikTokTokenRevoked
-from tiktok_channel.errors import Conflict, NotFound
+from tiktok_channel.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    NotFound,
+    PausedError,
+    TikTokError,
+    TikTokRequestRejected,
+    TikTokTokenRevoked,
+    TransientError,
+)
+from tiktok_channel.models.cleanup import CleanupItem, CleanupStep
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.models.store import RemoteCleanup, Store
 
 if TYPE_CHECKING:
-    from tiktok_channel.runtime import Services
+    from tiktok_channel.ports import Services, TikTokApi
 
 logger = Logger(child=True)
 metrics = Metrics()
 
 # API Gateway cuts a request at 30 s: TikTok gets a few seconds, the rest is the worker's job.
 REQUEST_BUDGET_SECONDS = 8.0
-REQUEST_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
-REQUEST_RETRIES = RetryPolicy(attempts=2, base_delay_seconds=0.25, max_delay_seconds=1.0, budget_seconds=2.0)
-REQUEST_LIMITER_WAIT_SECONDS = 2.0
 PURGE_BUDGET_SECONDS = 10.0  # catalog items left after it are deleted by the worker's cleanup message
 WORKER_RESERVE_SECONDS = 30.0  # the worker stops starting TikTok calls this long before its timeout
 
@@ -166,9 +166,7 @@ def _take_down(services: Services, store_id: int, *, uninstall: bool) -> Disconn
     items = services.cleanups.pending(store_id)
     if items:
         deadline = time.monotonic() + REQUEST_BUDGET_SECONDS
-        quick = services.tiktok(
-            http=_request_http(), retry_policy=REQUEST_RETRIES, max_wait_seconds=REQUEST_LIMITER_WAIT_SECONDS
-        )
+        quick = services.tiktok(while_merchant_waits=True)
         told = _tell_tiktok(services, quick, items, lambda: time.monotonic() < deadline)
         _record(services, store_id, told)
         if told.unfinished:
@@ -225,7 +223,7 @@ def _cleanups_of(store: Store, epoch: int, *, uninstall: bool, now: str) -> list
 
 # -- the remote half -------------------------------------------------------------------------------
 def _tell_tiktok(
-    services: Services, tiktok: TikTokClient, items: list[CleanupItem], time_left: Callable[[], bool]
+    services: Services, tiktok: TikTokApi, items: list[CleanupItem], time_left: Callable[[], bool]
 ) -> _Told:
     """Run each item's steps; stop at the first failure (TikTok is likely down for all of them)."""
     told = _Told(unfinished=[])
@@ -261,7 +259,7 @@ def _tell_tiktok(
 
 
 def _run_steps(
-    services: Services, tiktok: TikTokClient, item: CleanupItem, time_left: Callable[[], bool]
+    services: Services, tiktok: TikTokApi, item: CleanupItem, time_left: Callable[[], bool]
 ) -> tuple[CleanupItem, Exception | None]:
     """Take the item's remaining steps in order; answer the item with what TikTok confirmed, and the failure
     that stopped it (the steps before it stay confirmed)."""
@@ -342,12 +340,6 @@ def _log_failure(item: CleanupItem, failure: Exception) -> None:
         logger.warning("TikTok did not confirm the disconnect yet; tried again later", extra=details)
     else:
         logger.exception("Disconnect cleanup failed unexpectedly; tried again later", extra=details)
-
-
-@cache
-def _request_http() -> httpx.Client:
-    """A client with short timeouts for calls made while the merchant waits (one per cold start)."""
-    return new_http_client(REQUEST_TIMEOUT)
 
 
 def _iso(timestamp: float) -> str:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from tiktok_channel.adapters.ecwid import EcwidAccessLost, EcwidError, EcwidOAuthRejected, EcwidUnavailable
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate
-from tiktok_channel.errors import BadRequest, Conflict, Forbidden, UpstreamUnavailable
+from tiktok_channel.errors import (
+    BadRequest,
+    ConcurrentUpdate,
+    Conflict,
+    EcwidAccessLost,
+    EcwidError,
+    EcwidOAuthRejected,
+    EcwidUnavailable,
+    Forbidden,
+    UpstreamUnavailable,
+)
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.store import Store, StoreStatus
-from tiktok_channel.runtime import Services
 from tiktok_channel.security import hash_code
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.adapters.store_repository import CONNECTED_SHARDS, NotConnected
-from tiktok_channel.errors import Conflict, NotFound
+from tiktok_channel.errors import Conflict, NotConnected, NotFound
 from tiktok_channel.models.messages import QueueMessage
 
 if TYPE_CHECKING:
     from tiktok_channel.models.store import Store
-    from tiktok_channel.runtime import Services
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -60,15 +59,14 @@ def enqueue_scheduled_syncs(services: Services) -> int:
     """One full sync per connected store, read from the sparse index (never a table scan)."""
     messages: list[QueueMessage] = []
     now = _now(services)
-    for shard in range(CONNECTED_SHARDS):
-        for store_id, epoch in services.stores.connected_stores(shard):
-            job_id = str(uuid.uuid4())
-            try:
-                queued_id, created = services.stores.queue_sync(store_id, job_id, now.isoformat(), _stale(now))
-            except NotConnected:
-                continue  # disconnected since the index was read
-            if created:
-                messages.append(_message(store_id, epoch, queued_id, "full"))
+    for store_id, epoch in services.stores.connected_stores():
+        job_id = str(uuid.uuid4())
+        try:
+            queued_id, created = services.stores.queue_sync(store_id, job_id, now.isoformat(), _stale(now))
+        except NotConnected:
+            continue  # disconnected since the index was read
+        if created:
+            messages.append(_message(store_id, epoch, queued_id, "full"))
     services.queue.send_batch(messages)
     metrics.add_metric(name="ScheduledSyncsQueued", unit=MetricUnit.Count, value=len(messages))
     logger.info("Scheduled syncs queued", extra={"stores": len(messages)})

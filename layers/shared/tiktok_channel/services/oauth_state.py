@@ -9,7 +9,7 @@ from tiktok_channel.models.store import OAuthState, StatePurpose
 from tiktok_channel.security import ExpiredToken, InvalidToken, verify_state
 
 if TYPE_CHECKING:
-    from tiktok_channel.runtime import Services
+    from tiktok_channel.ports import Services
     from tiktok_channel.settings import AppSecrets
 
 

@@ -6,7 +6,7 @@ or `{"ok": false, "error": {"code", "message"}}` with nothing changed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -19,8 +19,10 @@ from tiktok_channel.models.operator import (
     RedriveDeadLetters,
     StartFullSync,
 )
-from tiktok_channel.runtime import Services
 from tiktok_channel.services import jobs, storefront
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 

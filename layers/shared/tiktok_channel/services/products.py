@@ -6,12 +6,14 @@ last sku_id shown, signed and bound to the store and the status, so it cannot be
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tiktok_channel.adapters.catalog_repository import SKU_STATUSES
 from tiktok_channel.errors import BadRequest
-from tiktok_channel.runtime import Services
+from tiktok_channel.models.catalog import SKU_STATUSES
 from tiktok_channel.security import InvalidToken, read_cursor, sign_cursor
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 PAGE_SIZE = 50
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tiktok_channel.errors import Forbidden, Unauthorized
-from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
     InvalidToken,
     PayloadRejected,
@@ -14,6 +14,9 @@ from tiktok_channel.security import (
     issue_session,
     verify_session,
 )
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 # One answer for every failed session attempt: which check failed is nobody's business.
 _SESSION_REFUSED = "We could not confirm it is you. Open the TikTok page again from your Ecwid admin."

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiktok_channel.eligibility import eligibility
 from tiktok_channel.errors import NotFound
 from tiktok_channel.models.store import Store
-from tiktok_channel.runtime import Services
 from tiktok_channel.schedule import next_run
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 
 def _next_sync(services: Services, store: Store) -> str | None:

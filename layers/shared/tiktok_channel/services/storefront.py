@@ -13,31 +13,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from tiktok_channel.adapters.events import EventPublishFailed
-from tiktok_channel.adapters.rate_limit import PausedError
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate
-from tiktok_channel.adapters.tiktok import (
-    TikTokAuthCodeInvalid,
-    TikTokError,
-    TikTokRequestRejected,
-    TikTokTokenRevoked,
-)
 from tiktok_channel.eligibility import eligibility
 from tiktok_channel.errors import (
     AppError,
     BadRequest,
+    ConcurrentUpdate,
     Conflict,
+    EventPublishFailed,
     Forbidden,
     InvalidFields,
     NotEligible,
     NotFound,
+    PausedError,
+    TikTokAuthCodeInvalid,
+    TikTokError,
+    TikTokRequestRejected,
+    TikTokTokenRevoked,
     UpstreamUnavailable,
 )
 from tiktok_channel.models.store import OAuthState, Store
@@ -50,7 +47,6 @@ from tiktok_channel.models.storefront import (
     StorefrontMove,
     StorefrontRecord,
 )
-from tiktok_channel.runtime import Services
 from tiktok_channel.security import (
     constant_time_equals,
     hash_code,
@@ -58,6 +54,9 @@ from tiktok_channel.security import (
 from tiktok_channel.services.connect import normalize_phone, tiktok_authorize_url
 from tiktok_channel.services.oauth_state import checked_state
 from tiktok_channel.settings import AppSecrets
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -259,7 +258,7 @@ def _publish(
     }
     try:
         services.events.publish(source=EVENT_SOURCE, detail_type=APPLICATION_SUBMITTED, detail=detail)
-    except (EventPublishFailed, ClientError, BotoCoreError) as failure:
+    except EventPublishFailed as failure:
         logger.warning("Storefront application not published", extra={"failure": type(failure).__name__})
         raise UpstreamUnavailable(
             "We could not send your application to TikTok just now. Wait a minute and submit it again.",

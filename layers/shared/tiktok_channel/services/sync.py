@@ -21,11 +21,6 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.adapters.catalog_repository import Reason, SkuRecord, SyncRun
-from tiktok_channel.adapters.ecwid import EcwidAccessLost
-from tiktok_channel.adapters.store_repository import ConcurrentUpdate
-from tiktok_channel.adapters.tiktok import TikTokTokenRevoked
-from tiktok_channel.catalog.images import read_image_size
 from tiktok_channel.catalog.mapping import (
     ImageSize,
     ProductMapping,
@@ -35,6 +30,8 @@ from tiktok_channel.catalog.mapping import (
     map_product,
     sku_ids_of,
 )
+from tiktok_channel.errors import ConcurrentUpdate, EcwidAccessLost, TikTokTokenRevoked
+from tiktok_channel.models.catalog import Reason, SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.models.store import Notice, ProductCounts, Store, StoreStatus, SyncState, TikTokConnection
@@ -43,7 +40,7 @@ from tiktok_channel.services.disconnect import uninstall_store
 from tiktok_channel.services.jobs import request_full_sync
 
 if TYPE_CHECKING:
-    from tiktok_channel.runtime import Services
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -359,7 +356,7 @@ class CatalogSync:
         if not to_read:
             return
         with ThreadPoolExecutor(max_workers=IMAGE_PROBES) as pool:
-            sizes = list(pool.map(lambda url: read_image_size(self._s.http, url), to_read))
+            sizes = list(pool.map(self._s.images.read_image_size, to_read))
         learned = {url: size for url, size in zip(to_read, sizes, strict=True)}
         self._image_sizes.update(learned)
         self._s.catalog.put_image_sizes({u: s for u, s in learned.items() if s is not None}, self._s.clock())

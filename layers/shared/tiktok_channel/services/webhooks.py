@@ -23,7 +23,7 @@ from tiktok_channel.models.ecwid_webhook import EcwidWebhookBody
 from tiktok_channel.models.messages import QueueMessage
 
 if TYPE_CHECKING:
-    from tiktok_channel.runtime import Services
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()

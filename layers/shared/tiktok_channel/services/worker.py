@@ -16,14 +16,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.adapters.http import TransientError
-from tiktok_channel.adapters.rate_limit import PausedError
+from tiktok_channel.errors import PausedError, TransientError
 from tiktok_channel.models.messages import QueueMessage
 from tiktok_channel.services.disconnect import run_cleanup
 from tiktok_channel.services.sync import CatalogSync
 
 if TYPE_CHECKING:
-    from tiktok_channel.runtime import Services
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()

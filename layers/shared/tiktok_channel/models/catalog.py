@@ -1,0 +1,49 @@
+"""What the app knows of a store's catalog: one record per SKU and the full sync in progress."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SkuStatus = Literal["pending", "listed", "rejected", "held_back"]
+SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back")
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message: str
+    suggestion: str | None = None
+
+
+class SkuRecord(BaseModel):
+    """What the app knows of one SKU. `hash` is the content TikTok last accepted (absent: send it again)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sku_id: str
+    product_id: int
+    title: str = ""
+    status: SkuStatus
+    on_tiktok: bool = False
+    hash: str | None = None
+    reasons: list[Reason] = []
+    updated_at: str | None = None
+
+
+class SyncRun(BaseModel):
+    """A full sync in progress: where it is, so a redelivered or continued message resumes there."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    mode: Literal["full", "replace"]
+    hidden_category_ids: list[int] = []
+    offset: int = 0
+    total: int = 0
+    part: int = 0
+    uploaded: int = 0
+    deleted: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None  # a message delivered again after the end finds nothing left to do
