@@ -6,7 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from tiktok_channel.errors import QueueSendFailed
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import QueueMessage, encode_message
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -25,7 +25,7 @@ class SqsCatalogQueue:
     def send(self, message: QueueMessage) -> None:
         self._sqs.send_message(
             QueueUrl=self._queue_url,
-            MessageBody=message.model_dump_json(exclude_none=True),
+            MessageBody=encode_message(message),
             MessageGroupId=message.group_id,
             MessageDeduplicationId=message.deduplication_id,
         )
@@ -38,7 +38,7 @@ class SqsCatalogQueue:
                 Entries=[
                     {
                         "Id": str(index),
-                        "MessageBody": message.model_dump_json(exclude_none=True),
+                        "MessageBody": encode_message(message),
                         "MessageGroupId": message.group_id,
                         "MessageDeduplicationId": message.deduplication_id,
                     }

@@ -1,42 +1,106 @@
-"""The one schema of catalog queue messages, shared by every producer and the worker (design.md)."""
+"""The catalog queue's messages (design.md, "Queue messages"): one type per `kind`, shared by every producer and
+the worker, and the one registry of the Ecwid events the app acts on.
+
+Bodies are JSON without null fields. Messages written by earlier releases decode unchanged (tests/fast/
+test_queue_messages.py keeps samples of them), so a deploy never strands what is already queued.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 # What SQS accepts as a MessageDeduplicationId: 1 to 128 printable ASCII characters, no spaces.
 _SQS_DEDUPLICATION_ID = re.compile(r"[!-~]{1,128}")
 
+# -- the Ecwid events the app acts on (ecwid-api.md, "Webhooks") ------------------------------------------------
+EventRoute = Literal["product", "category", "profile", "uninstall"]
+ECWID_EVENT_ROUTES: dict[str, EventRoute] = {
+    "product.created": "product",
+    "product.updated": "product",
+    "product.deleted": "product",
+    "category.created": "category",
+    "category.updated": "category",
+    "category.deleted": "category",
+    "profile.updated": "profile",
+    "application.uninstalled": "uninstall",
+}
+# Routes whose event names the product or category that changed: without an entity id it cannot be applied.
+ENTITY_ROUTES: frozenset[EventRoute] = frozenset({"product", "category"})
 
-class QueueMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["ecwid_event", "sync", "cleanup"]
+class _Message(BaseModel):
+    # Unknown fields are ignored, not refused: a message from a newer or older release still gets handled.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     store_id: int = Field(gt=0)
+    # The store's connection number when the message was made (0: not bound to a connection).
     epoch: int = Field(ge=0)
-    event_id: str | None = None
-    event_type: str | None = None
-    entity_id: str | None = None
-    job_id: str | None = None
-    mode: Literal["full", "replace"] | None = None
-    part: int | None = Field(default=None, ge=0)
-    cursor: str | None = None
 
     @property
     def group_id(self) -> str:
+        """The FIFO group: one store's messages are handled in order, one at a time."""
         return str(self.store_id)
+
+
+class EcwidEventMessage(_Message):
+    """An authentic Ecwid webhook, queued by the receiver; the worker re-reads the entity it names."""
+
+    kind: Literal["ecwid_event"] = "ecwid_event"
+    event_id: str = Field(min_length=1)
+    event_type: str = Field(min_length=1)
+    entity_id: str | None = None
+
+    @property
+    def route(self) -> EventRoute | None:
+        """What the event is about (None: a type the app does not act on)."""
+        return ECWID_EVENT_ROUTES.get(self.event_type)
 
     @property
     def deduplication_id(self) -> str:
-        if self.kind == "ecwid_event" and self.event_id:
-            if _SQS_DEDUPLICATION_ID.fullmatch(self.event_id):
-                return self.event_id
-            # Ecwid promises no format for eventId: one SQS would refuse is deduplicated by its digest.
-            return hashlib.sha256(self.event_id.encode()).hexdigest()
-        if self.job_id is not None:
-            return f"{self.job_id}:{self.part or 0}"
-        raise ValueError("a queue message needs an event_id or a job_id to be deduplicated")
+        if _SQS_DEDUPLICATION_ID.fullmatch(self.event_id):
+            return self.event_id
+        # Ecwid promises no format for eventId: one SQS would refuse is deduplicated by its digest.
+        return hashlib.sha256(self.event_id.encode()).hexdigest()
+
+
+class SyncMessage(_Message):
+    """One part of a full sync job; a part that runs out of time queues the next from `cursor`."""
+
+    kind: Literal["sync"] = "sync"
+    job_id: str = Field(min_length=1)
+    mode: Literal["full", "replace"] = "full"
+    part: int = Field(default=0, ge=0)
+    cursor: str | None = None
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"{self.job_id}:{self.part}"
+
+
+class CleanupMessage(_Message):
+    """Tell TikTok about a disconnect it has not confirmed yet, and delete catalog records left behind."""
+
+    kind: Literal["cleanup"] = "cleanup"
+    job_id: str = Field(min_length=1)
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"{self.job_id}:0"
+
+
+QueueMessage = Annotated[EcwidEventMessage | SyncMessage | CleanupMessage, Field(discriminator="kind")]
+QUEUE_MESSAGE: TypeAdapter[EcwidEventMessage | SyncMessage | CleanupMessage] = TypeAdapter(QueueMessage)
+
+
+def decode_message(body: str) -> EcwidEventMessage | SyncMessage | CleanupMessage:
+    """A queue body as its message; pydantic's ValidationError (a ValueError) for anything else."""
+    return QUEUE_MESSAGE.validate_json(body)
+
+
+def encode_message(message: EcwidEventMessage | SyncMessage | CleanupMessage) -> str:
+    """The body sent to SQS: JSON without null fields, `kind` first."""
+    return message.model_dump_json(exclude_none=True)

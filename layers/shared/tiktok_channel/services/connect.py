@@ -40,7 +40,7 @@ from tiktok_channel.errors import (
     TikTokTokenRevoked,
     UpstreamUnavailable,
 )
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import SyncMessage
 from tiktok_channel.models.store import OAuthState, PendingConnection, StatePurpose, Store, SyncState, TikTokConnection
 from tiktok_channel.models.tiktok import BusinessProfile
 from tiktok_channel.security import (
@@ -207,9 +207,7 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
     # Reached by the first callback and by one retried after a crash past completion: both are safe
     # to repeat (the job id is derived from the nonce and SQS drops a duplicate within five minutes).
     job_id = _job_id(record.nonce)
-    services.queue.send(
-        QueueMessage(kind="sync", store_id=store.store_id, epoch=store.epoch, job_id=job_id, mode="replace", part=0)
-    )
+    services.queue.send(SyncMessage(store_id=store.store_id, epoch=store.epoch, job_id=job_id, mode="replace"))
     services.stores.set_state_status(record.store_id, record.nonce, "completed")
     metrics.add_metric(name="TikTokConnected", unit=MetricUnit.Count, value=1)
     logger.info(

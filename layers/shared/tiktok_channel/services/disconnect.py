@@ -35,7 +35,7 @@ from tiktok_channel.errors import (
     TransientError,
 )
 from tiktok_channel.models.cleanup import CleanupItem, CleanupStep
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import CleanupMessage
 from tiktok_channel.models.store import RemoteCleanup, Store
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def uninstall_store(services: Services, store_id: int) -> str:
     return "uninstalled" if result.remote_cleanup == "done" else "uninstalled, cleanup pending"
 
 
-def run_cleanup(services: Services, message: QueueMessage, *, remaining_seconds: Callable[[], float]) -> str:
+def run_cleanup(services: Services, message: CleanupMessage, *, remaining_seconds: Callable[[], float]) -> str:
     """The catalog worker's part: catalog items left behind, then every step TikTok has not confirmed yet.
 
     A step TikTok could not take now fails the message, which comes back with the worker's backoff.
@@ -174,9 +174,7 @@ def _take_down(services: Services, store_id: int, *, uninstall: bool) -> Disconn
     if changed or remote == "pending":
         # Also after a complete cleanup: the worker deletes catalog items an in-flight sync of the old
         # connection writes after this point (it runs before this message in the store's FIFO group).
-        services.queue.send(
-            QueueMessage(kind="cleanup", store_id=store_id, epoch=store.epoch, job_id=f"cleanup-{uuid.uuid4()}")
-        )
+        services.queue.send(CleanupMessage(store_id=store_id, epoch=store.epoch, job_id=f"cleanup-{uuid.uuid4()}"))
     metrics.add_metric(name="StoreUninstalled" if uninstall else "StoreDisconnected", unit=MetricUnit.Count, value=1)
     logger.info(
         "Store uninstalled" if uninstall else "Store disconnected",

@@ -8,13 +8,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.errors import Conflict, NotConnected, NotFound
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import QueueMessage, SyncMessage
 
 if TYPE_CHECKING:
     from tiktok_channel.models.store import Store
@@ -73,7 +73,7 @@ def enqueue_scheduled_syncs(services: Services) -> int:
     return len(messages)
 
 
-def _queue(services: Services, store_id: int, epoch: int, *, mode: str) -> Job | None:
+def _queue(services: Services, store_id: int, epoch: int, *, mode: Literal["full", "replace"]) -> Job | None:
     now = _now(services)
     try:
         job_id, created = services.stores.queue_sync(store_id, str(uuid.uuid4()), now.isoformat(), _stale(now))
@@ -86,10 +86,8 @@ def _queue(services: Services, store_id: int, epoch: int, *, mode: str) -> Job |
     return Job(job_id, store.sync.state if store else "queued", created=False)
 
 
-def _message(store_id: int, epoch: int, job_id: str, mode: str) -> QueueMessage:
-    return QueueMessage.model_validate(
-        {"kind": "sync", "store_id": store_id, "epoch": epoch, "job_id": job_id, "mode": mode, "part": 0}
-    )
+def _message(store_id: int, epoch: int, job_id: str, mode: Literal["full", "replace"]) -> SyncMessage:
+    return SyncMessage(store_id=store_id, epoch=epoch, job_id=job_id, mode=mode)
 
 
 def _now(services: Services) -> datetime:

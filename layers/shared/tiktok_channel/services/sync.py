@@ -33,10 +33,9 @@ from tiktok_channel.catalog.mapping import (
 from tiktok_channel.errors import ConcurrentUpdate, EcwidAccessLost, TikTokTokenRevoked
 from tiktok_channel.models.catalog import Reason, SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import EcwidEventMessage, SyncMessage
 from tiktok_channel.models.store import Notice, ProductCounts, Store, StoreStatus, SyncState, TikTokConnection
 from tiktok_channel.models.tiktok import CatalogItem, FeedLog
-from tiktok_channel.services.disconnect import uninstall_store
 from tiktok_channel.services.jobs import request_full_sync
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ logger = Logger(child=True)
 metrics = Metrics()
 
 DELETE_BATCH = 1000  # TikTok's limit per delete call
-UNINSTALLED = "application.uninstalled"
 STATUS_BATCH = 500  # product/get answers at most 500 per page, so 500 sku_ids fit one call
 IMAGE_PROBES = 16  # image headers read at once
 FEED_LOG_WAITS = (1.0, 2.0, 4.0, 8.0)  # when TikTok has not finished processing a feed yet
@@ -102,7 +100,7 @@ class CatalogSync:
         self._image_sizes: dict[str, ImageSize | None] = {}
 
     # -- entry ---------------------------------------------------------------------------------
-    def run(self, message: QueueMessage) -> str:
+    def run(self, message: SyncMessage) -> str:
         """Run (a part of) a full sync; answers what happened: done, continued, frozen, stopped, dropped."""
         store = self._s.stores.get(message.store_id)
         if store is None or store.epoch != message.epoch or store.status != "connected" or store.tiktok is None:
@@ -112,11 +110,8 @@ class CatalogSync:
         connection = store.tiktok
         return self._guarded(store, lambda: self._run(store, connection, message))
 
-    def apply_event(self, message: QueueMessage) -> str:
-        """Bring TikTok up to date with one Ecwid change, re-reading the entity as it is now."""
-        if message.event_type == UNINSTALLED:
-            # Whatever the store's state: connected, never connected, or already disconnected.
-            return uninstall_store(self._s, message.store_id)
+    def apply_event(self, message: EcwidEventMessage) -> str:
+        """Bring TikTok up to date with one Ecwid catalog or profile change, re-reading the entity as it is now."""
         store = self._s.stores.get(message.store_id)
         if store is None or store.status != "connected" or store.tiktok is None:
             metrics.add_metric(name="EventDropped", unit=MetricUnit.Count, value=1)
@@ -163,10 +158,10 @@ class CatalogSync:
             return "dropped"
 
     # -- one Ecwid event -----------------------------------------------------------------------
-    def _apply_event(self, store: Store, connection: TikTokConnection, message: QueueMessage) -> str:
-        kind = message.event_type or ""
+    def _apply_event(self, store: Store, connection: TikTokConnection, message: EcwidEventMessage) -> str:
+        kind, route = message.event_type, message.route
         ecwid_token = self._s.cipher.decrypt(store.ecwid_token or b"", store_id=store.store_id, field="ecwid_token")
-        if kind == "profile.updated":
+        if route == "profile":
             return self._profile_changed(store, connection, ecwid_token)
         if store.notice is not None and store.notice.code == "catalog_frozen":
             return "frozen"  # nothing moves until the currency is back (a profile event lifts it)
@@ -176,13 +171,13 @@ class CatalogSync:
             return "ignored"
         tiktok_token = self._s.cipher.decrypt(connection.access_token, store_id=store.store_id, field="tiktok_token")
         run = SyncRun(job_id=f"event:{message.event_id}", mode="full")
-        if kind.startswith("category."):
+        if route == "category":
             hidden = self._refresh_hidden(store.store_id, ecwid_token)
             ctx = _Ctx(store, connection, ecwid_token, tiktok_token, run, hidden)
             products = list(self._s.ecwid().products_in_category(store.store_id, ecwid_token, int(entity)))
             for start in range(0, len(products), 100):
                 self._process(ctx, products[start : start + 100])
-        elif kind.startswith("product."):
+        elif route == "product":
             remembered = self._s.catalog.get_hidden_categories(store.store_id)
             hidden = remembered if remembered is not None else self._refresh_hidden(store.store_id, ecwid_token)
             ctx = _Ctx(store, connection, ecwid_token, tiktok_token, run, hidden)
@@ -224,8 +219,8 @@ class CatalogSync:
             return "unfrozen"
         return "unchanged"
 
-    def _run(self, store: Store, connection: TikTokConnection, message: QueueMessage) -> str:
-        job_id = message.job_id or ""
+    def _run(self, store: Store, connection: TikTokConnection, message: SyncMessage) -> str:
+        job_id = message.job_id
         ecwid_token = self._s.cipher.decrypt(store.ecwid_token or b"", store_id=store.store_id, field="ecwid_token")
         tiktok_token = self._s.cipher.decrypt(connection.access_token, store_id=store.store_id, field="tiktok_token")
         run = self._s.catalog.get_run(store.store_id, job_id)
@@ -237,9 +232,7 @@ class CatalogSync:
             if store.notice is not None and store.notice.code == "catalog_frozen":
                 self._s.stores.set_notice(store.store_id, store.epoch, None)  # the merchant switched back
             hidden = self._refresh_hidden(store.store_id, ecwid_token)
-            run = SyncRun(
-                job_id=job_id, mode=message.mode or "full", hidden_category_ids=sorted(hidden), started_at=self._iso()
-            )
+            run = SyncRun(job_id=job_id, mode=message.mode, hidden_category_ids=sorted(hidden), started_at=self._iso())
             self._s.catalog.put_run(store.store_id, run, self._s.clock())
         if run.finished_at is not None:
             return "done"
@@ -249,7 +242,7 @@ class CatalogSync:
         return self._pages(ctx, message)
 
     # -- the pages -----------------------------------------------------------------------------
-    def _pages(self, ctx: _Ctx, message: QueueMessage) -> str:
+    def _pages(self, ctx: _Ctx, message: SyncMessage) -> str:
         ecwid = self._s.ecwid()
         offset = ctx.run.offset
         while True:
@@ -269,7 +262,7 @@ class CatalogSync:
                 self._flush(ctx)
                 self._flush_deletions(ctx)
                 self._checkpoint(ctx, offset)
-                part = (message.part or 0) + 1
+                part = message.part + 1
                 self._s.queue.send(message.model_copy(update={"part": part, "cursor": str(offset)}))
                 logger.info("Sync continues in a next part", extra={"store_id": ctx.store_id, "part": part})
                 return "continued"

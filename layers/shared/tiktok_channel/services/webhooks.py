@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from tiktok_channel.errors import BadRequest, Unauthorized
 from tiktok_channel.models.ecwid_webhook import EcwidWebhookBody
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import ECWID_EVENT_ROUTES, ENTITY_ROUTES, EcwidEventMessage
 
 if TYPE_CHECKING:
     from tiktok_channel.ports import Services
@@ -31,18 +31,6 @@ metrics = Metrics()
 SIGNATURE_HEADER = "X-Ecwid-Webhook-Signature"
 MAX_BODY_BYTES = 64 * 1024  # Ecwid's bodies carry ids and a small `data`; anything bigger is not Ecwid's
 
-CATALOG_EVENT_TYPES = frozenset(
-    {
-        "product.created",
-        "product.updated",
-        "product.deleted",
-        "category.created",
-        "category.updated",
-        "category.deleted",
-    }
-)
-HANDLED_EVENT_TYPES = CATALOG_EVENT_TYPES | {"profile.updated", "application.uninstalled"}
-
 _LOGGED_CHARS = 128  # event ids and types are the sender's strings: bound what reaches the logs
 
 Outcome = Literal["queued", "ignored"]
@@ -52,14 +40,13 @@ def receive_webhook(services: Services, body: str | None, signature: str | None)
     """Queue the authentic event `body` for the catalog worker, or ignore it; refuse what is not Ecwid's."""
     event = _authentic_event(services, body, signature)
     store_id, reason = _route(event)
-    if store_id is None:
+    if store_id is None or event.event_type is None:
         metrics.add_metric(name="WebhookEventsIgnored", unit=MetricUnit.Count, value=1)
         metrics.add_metadata(key="reason", value=reason)
         logger.info("Webhook event ignored", extra={**_described(event), "reason": reason})
         return "ignored"
     services.queue.send(
-        QueueMessage(
-            kind="ecwid_event",
+        EcwidEventMessage(
             store_id=store_id,
             # Not bound to a connection: the worker acts on the store's current state when it runs.
             epoch=0,
@@ -107,11 +94,12 @@ def _signature_matches(client_secret: str, event: EcwidWebhookBody, signature: s
 
 def _route(event: EcwidWebhookBody) -> tuple[int, None] | tuple[None, str]:
     """The store whose queue group gets the event, or why the event is ignored."""
-    if event.event_type not in HANDLED_EVENT_TYPES:
+    route = ECWID_EVENT_ROUTES.get(event.event_type or "")
+    if route is None:
         return None, "event_type_not_handled"
     if event.store_id is None:
         return None, "store_id_invalid"  # not a positive integer: the event cannot be routed to a store
-    if event.event_type in CATALOG_EVENT_TYPES and event.entity_id is None:
+    if route in ENTITY_ROUTES and event.entity_id is None:
         return None, "entity_id_missing"  # the worker could not tell which product or category changed
     return event.store_id, None
 

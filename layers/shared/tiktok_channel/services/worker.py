@@ -1,120 +1,203 @@
-"""The catalog worker's handling of one queue message: route it, and give it back on a pause or a failure.
+"""The catalog worker: one SQS FIFO batch, each message routed by its kind, each failure given back with a wait.
 
 FIFO queues have no per-message delay, so waiting is done by changing the message's visibility before
-failing it; the group stays blocked meanwhile, which is what a store's ordered work needs.
+failing it; the group stays blocked meanwhile, which is what a store's ordered work needs. Powertools'
+`SqsFifoPartialProcessor` (skip_group_on_error) runs the batch; its failure path sets when each failed or
+skipped record is seen again. Ecwid events are applied once per `event_id` (Powertools idempotency).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.utilities.batch import (
+    ExceptionInfo,
+    FailureResponse,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.exceptions import SQSFifoMessageGroupCircuitBreakerError
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
 from tiktok_channel.errors import PausedError, TransientError
-from tiktok_channel.models.messages import QueueMessage
-from tiktok_channel.services.disconnect import run_cleanup
+from tiktok_channel.models.messages import (
+    CleanupMessage,
+    EcwidEventMessage,
+    QueueMessage,
+    SyncMessage,
+    decode_message,
+)
+from tiktok_channel.services.disconnect import run_cleanup, uninstall_store
 from tiktok_channel.services.sync import CatalogSync
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()
 
 RETRY_MAX_SECONDS = 900.0
+# Ecwid retries a webhook for about a day and may send it again; an event is applied once per eventId
+# for a week, longer than Ecwid's retry horizon.
+EVENT_MEMORY_SECONDS = 7 * 24 * 3600
 
 
-class UnsupportedMessage(Exception):
-    """A message kind this worker does not handle yet; it ends in the dead-letter queue for the operator."""
+class MalformedMessage(ValueError):
+    """A body that is no queue message: seen again at once, it reaches the dead-letter queue after maxReceiveCount."""
+
+
+def apply_ecwid_event(services: Services, message: EcwidEventMessage) -> str:
+    """Bring the store's TikTok side up to date with one Ecwid event, re-reading what it names as it is now.
+
+    An uninstall goes straight to the disconnect service; the catalog events to the sync engine. Answers
+    what happened (applied, dropped, ignored, frozen, uninstalled, …), which is also what idempotency keeps.
+    """
+    if message.route == "uninstall":
+        # Whatever the store's state: connected, never connected, or already disconnected.
+        return uninstall_store(services, message.store_id)
+    # An event touches one product or one category: it never needs to continue in another part.
+    return CatalogSync(services, remaining_seconds=lambda: float("inf")).apply_event(message)
+
+
+class CatalogWorker:
+    """Built once per cold start: `process_batch(event, context)` is the catalog worker's whole handler.
+
+    `services` answers the function's services (called per batch, so tests can swap them);
+    `persistence` keeps which events were applied (None: no idempotency, for tools that replay on purpose).
+    """
+
+    def __init__(self, services: Callable[[], Services], persistence: BasePersistenceLayer | None) -> None:
+        self._services = services
+        self._config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=EVENT_MEMORY_SECONDS)
+
+        def apply_event(message: EcwidEventMessage) -> str:
+            return apply_ecwid_event(self._services(), message)
+
+        self._apply_event: Callable[..., str] = apply_event
+        if persistence is not None:
+            self._apply_event = idempotent_function(
+                data_keyword_argument="message",
+                config=self._config,
+                persistence_store=persistence,
+                # The prefix records had when the handler module held this function, so that events applied
+                # before this release are still recognised.
+                key_prefix=f"{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.app.apply_event",
+            )(apply_event)
+
+    def process_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        """One SQS batch: records in order per store; one store's failure fails none of another's records."""
+        self._config.register_lambda_context(context)
+        services = self._services()
+
+        def record_handler(record: SQSRecord) -> str:
+            return self.handle(
+                services,
+                record.body,
+                remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+            )
+
+        processor = _CatalogBatch(services)
+        # A batch whose every record failed is reported like any other (each failed record has already set
+        # when it comes back), rather than as an invocation error that would look like a crash in the metrics.
+        processor.raise_on_entire_batch_failure = False
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor)
+
+    def handle(self, services: Services, body: str, *, remaining_seconds: Callable[[], float]) -> str:
+        """Route one message body; raises what made it fail (the batch's failure path sets its wait)."""
+        try:
+            message = decode_message(body)
+        except ValueError:
+            raise MalformedMessage("not a catalog queue message") from None
+        return route(services, message, remaining_seconds=remaining_seconds, apply_event=self._apply_event)
+
+
+def route(
+    services: Services,
+    message: QueueMessage,
+    *,
+    remaining_seconds: Callable[[], float],
+    apply_event: Callable[..., str] | None = None,
+) -> str:
+    """Hand a message to its service: a sync part, an Ecwid event (through `apply_event(message=…)` when the
+    worker makes events idempotent), or a cleanup."""
+    if isinstance(message, SyncMessage):
+        return CatalogSync(services, remaining_seconds=remaining_seconds).run(message)
+    if isinstance(message, EcwidEventMessage):
+        return apply_event(message=message) if apply_event else apply_ecwid_event(services, message)
+    if isinstance(message, CleanupMessage):
+        # Not dropped for another epoch: a connection taken down must be cleaned up after a reconnect too.
+        return run_cleanup(services, message, remaining_seconds=remaining_seconds)
+    raise MalformedMessage(f"no handler for {type(message).__name__}")
 
 
 def handle_message(
-    services: Services,
-    body: str,
-    *,
-    receipt_handle: str,
-    receive_count: int,
-    remaining_seconds: Callable[[], float],
-    apply_event: Callable[[QueueMessage], str] | None = None,
+    services: Services, body: str, *, receipt_handle: str, receive_count: int, remaining_seconds: Callable[[], float]
 ) -> str:
-    """Route one message. `apply_event` handles Ecwid events (the handler passes its idempotent one).
+    """One message outside a batch (tools and tests): routed like the worker does, its failure given back with
+    the same wait through `services.queue`, then raised."""
+    try:
+        return CatalogWorker(lambda: services, None).handle(services, body, remaining_seconds=remaining_seconds)
+    except Exception as failure:
+        services.queue.delay(receipt_handle, _wait(services, failure, receive_count, store_id=None))
+        raise
 
-    Every failure sets when the message is seen again before it is reported, since the queue's own
-    visibility timeout (six times the function's) would hold the store's whole group for half an hour.
+
+class _CatalogBatch(SqsFifoPartialProcessor):
+    """Powertools' FIFO processor whose failure path sets when each record comes back."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(skip_group_on_error=True)
+        self._s = services
+
+    def failure_handler(self, record: SQSRecord, exception: ExceptionInfo) -> FailureResponse:
+        failure = exception[1]
+        if isinstance(failure, SQSFifoMessageGroupCircuitBreakerError):
+            # Skipped behind a failed record of the same store: back at once, so the store's group stays
+            # blocked behind its failed head, in order, instead of waiting the queue's half-hour timeout.
+            self._s.queue.delay(record.receipt_handle, 0)
+        elif failure is not None:
+            store_id = _store_of(record.body)
+            receive_count = int(record.attributes.approximate_receive_count)
+            self._s.queue.delay(record.receipt_handle, _wait(self._s, failure, receive_count, store_id=store_id))
+        return super().failure_handler(record, exception)
+
+
+def _wait(services: Services, failure: BaseException, receive_count: int, *, store_id: int | None) -> float:
+    """Seconds until a failed message is seen again, with the metric and log line its kind of failure gets.
+
+    Set before the failure is reported, since the queue's own visibility timeout (six times the function's)
+    would hold the store's whole group for half an hour.
     """
-    try:
-        message = QueueMessage.model_validate_json(body)
-    except ValueError:
-        # Malformed: it is received again at once and reaches the dead-letter queue after maxReceiveCount.
-        services.queue.delay(receipt_handle, 0)
+    if isinstance(failure, MalformedMessage):
         metrics.add_metric(name="MalformedMessage", unit=MetricUnit.Count, value=1)
-        raise
-    try:
-        if message.kind == "sync":
-            return CatalogSync(services, remaining_seconds=remaining_seconds).run(message)
-        if message.kind == "ecwid_event":
-            if apply_event is None:
-                return CatalogSync(services, remaining_seconds=remaining_seconds).apply_event(message)
-            return apply_event(message)
-        if message.kind == "cleanup":
-            # Not dropped for another epoch: a connection taken down must be cleaned up after a reconnect too.
-            return run_cleanup(services, message, remaining_seconds=remaining_seconds)
-        raise UnsupportedMessage(f"no handler for {message.kind} messages yet")
-    except PausedError as pause:
-        wait = max(1.0, pause.until - services.clock())
-        services.queue.delay(receipt_handle, wait)
+        logger.warning("Malformed catalog queue message; seen again until it reaches the dead-letter queue")
+        return 0.0
+    if isinstance(failure, PausedError):
+        wait = max(1.0, failure.until - services.clock())
         metrics.add_metric(name="TikTokPaused", unit=MetricUnit.Count, value=1)
-        logger.info("TikTok asked the app to wait", extra={"store_id": message.store_id, "seconds": round(wait)})
-        raise
-    except Exception as failure:  # Ecwid or TikTok unavailable after the client's own retries, or a bug
-        wait = min(RETRY_MAX_SECONDS, services.settings.catalog_retry_base_seconds * 2 ** max(0, receive_count - 1))
-        services.queue.delay(receipt_handle, wait)
-        details = {"store_id": message.store_id, "failure": type(failure).__name__, "seconds": wait}
-        if isinstance(failure, TransientError):
-            logger.warning("Catalog work failed for now; tried again later", extra=details)
-        else:
-            logger.exception("Catalog work failed unexpectedly; tried again later", extra=details)
-        raise
+        logger.info("TikTok asked the app to wait", extra={"store_id": store_id, "seconds": round(wait)})
+        return wait
+    # Ecwid or TikTok unavailable after the client's own retries, or a bug.
+    wait = min(RETRY_MAX_SECONDS, services.settings.catalog_retry_base_seconds * 2.0 ** max(0, receive_count - 1))
+    details = {"store_id": store_id, "failure": type(failure).__name__, "seconds": wait}
+    if isinstance(failure, TransientError):
+        logger.warning("Catalog work failed for now; tried again later", extra=details)
+    else:
+        logger.error("Catalog work failed unexpectedly; tried again later", extra=details, exc_info=failure)
+    return wait
 
 
-def process_batch(
-    services: Services,
-    event: dict[str, Any],
-    context: LambdaContext,
-    *,
-    apply_event: Callable[[QueueMessage], str] | None = None,
-) -> PartialItemFailureResponse:
-    """One SQS batch: records in order per store; one store's failure fails none of another's records."""
-    handled: set[str] = set()
-
-    def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
-        handled.add(record.message_id)
-        return handle_message(
-            services,
-            record.body,
-            receipt_handle=record.receipt_handle,
-            receive_count=int(record.attributes.approximate_receive_count),
-            remaining_seconds=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
-            apply_event=apply_event,
-        )
-
-    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-    # A batch whose every record failed is reported like any other (each failed record has already set
-    # when it comes back), rather than as an invocation error that would look like a crash in the metrics.
-    processor.raise_on_entire_batch_failure = False
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    # Records skipped behind a failed one of the same store go back at once: the store's group stays
-    # blocked behind its failed head, in order, instead of waiting the queue's half-hour timeout.
-    failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-    for record in event["Records"]:
-        if record["messageId"] in failed and record["messageId"] not in handled:
-            services.queue.delay(record["receiptHandle"], 0)
-    return response
+def _store_of(body: str) -> int | None:
+    try:
+        return decode_message(body).store_id
+    except ValueError:
+        return None
