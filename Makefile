@@ -11,12 +11,16 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck validate build pytest bench chaos clean
+.PHONY: run test test-fast lint typecheck validate build pytest bench chaos clean
 
 run: $(VENV)/.installed
 	$(PY) -m localrun
 
-test: lint typecheck validate build pytest
+test: lint typecheck validate build test-fast pytest
+
+# The fast tier: domain rules against in-memory fakes of the ports (no moto, no sandboxes, no sockets), in seconds.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest tests/fast -q
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_RUNTIME) -m venv $(VENV)
@@ -55,10 +59,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# Two processes for the suite (it waits on sandboxes and moto more than it computes); the browser tests
-# run on their own afterwards, since their timings suffer when they share the two cores.
+# The slow tier through the real adapters, moto and the sandboxes: two processes (it waits on sandboxes and
+# moto more than it computes); the browser tests run on their own afterwards, since their timings suffer when
+# they share the two cores.
 pytest: $(VENV)/.installed $(CHROMIUM)
-	$(PY) -m pytest -n 2 --ignore=tests/browser
+	$(PY) -m pytest -n 2 --ignore=tests/browser --ignore=tests/fast
 	$(PY) -m pytest tests/browser
 
 bench: $(VENV)/.installed

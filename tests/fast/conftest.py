@@ -1,0 +1,25 @@
+"""The fast tier runs the domain against in-memory fakes: any attempt to open a network connection (moto, a
+sandbox, AWS, TikTok) fails the test, so a slow dependency cannot creep in unnoticed."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+class NetworkUsed(AssertionError):
+    """A fast-tier test reached for the network."""
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise NetworkUsed("the fast tier uses the fakes of tests/fakes.py, never the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    yield
