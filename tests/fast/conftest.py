@@ -23,3 +23,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     yield
+
+
+@pytest.fixture
+def services() -> Any:
+    """A fresh product over the fakes of tests/fakes.py."""
+    from tests.fast.steps import fresh_services
+
+    return fresh_services()
