@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from localrun.template import PhysicalResource, Queue, Resolver, Resource, Template, as_text
+from localrun.template import PhysicalResource, Queue, Resolver, Resource, Template, as_text, load_template
 
 # CloudFormation GSI/LSI properties that the DynamoDB API takes as they are.
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
@@ -58,6 +58,49 @@ class LocalResources:
         function = self.template.functions[logical_id]
         resolved = self.resolver.resolve(dict(function.environment))
         return {name: as_text(value) for name, value in resolved.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        """What another process needs to see the same resources (`from_json`), as JSON-ready data."""
+        return {
+            "template": str(self.template.path),
+            "stack_name": self.stack_name,
+            "region": self.region,
+            "account_id": self.account_id,
+            "parameters": {k: v for k, v in self.resolver.parameters.items() if v is not None},
+            "physical": {k: {"ref": v.ref, "attributes": dict(v.attributes)} for k, v in self.physical.items()},
+            "tables": self.tables,
+            "queues": self.queues,
+            "queue_arns": self.queue_arns,
+            "kms_keys": self.kms_keys,
+            "secrets": self.secrets,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LocalResources:
+        """The resources another process provisioned (`to_json`), with the template as it is on disk now."""
+        template = load_template(data["template"])
+        physical = {k: PhysicalResource(v["ref"], v["attributes"]) for k, v in data["physical"].items()}
+        resolver = Resolver(
+            template,
+            physical,
+            # A parameter the template lost meanwhile (others edit it) is dropped rather than refused.
+            {k: v for k, v in data["parameters"].items() if k in template.parameters},
+            region=data["region"],
+            account_id=data["account_id"],
+            stack_name=data["stack_name"],
+        )
+        return cls(
+            template,
+            data["stack_name"],
+            data["region"],
+            data["account_id"],
+            resolver,
+            tables=dict(data["tables"]),
+            queues=dict(data["queues"]),
+            queue_arns=dict(data["queue_arns"]),
+            kms_keys=dict(data["kms_keys"]),
+            secrets=dict(data["secrets"]),
+        )
 
 
 def _physical_name(stack_name: str, logical_id: str, *, limit: int, suffix: str = "") -> str:

@@ -319,9 +319,33 @@ class LocalGateway:
             page = self.console(method, raw_path, split.query)
             if page is not None:
                 return page
+        routed = self.request_event(method, target, headers, body, source_ip=source_ip, protocol=protocol)
+        if routed is None:
+            return _message(404, "Not Found")
+        function_id, event = routed
+        function = self.lambdas.get(function_id)
+        if function is None:
+            log.error("%s is not loaded in this local run", function_id)
+            return _message(500, "Internal Server Error")
+        return self._invoke(function, event)
+
+    def request_event(
+        self,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        *,
+        source_ip: str = "127.0.0.1",
+        protocol: str = "HTTP/1.1",
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The function a request goes to (logical id) and the event API Gateway would give it; None when
+        no route matches. For invoking a handler straight, without the socket (e.g. to time it)."""
+        split = urlsplit(target)
+        raw_path = split.path or "/"
         found = self.match(method, raw_path)
         if found is None:
-            return _message(404, "Not Found")
+            return None
         route, parameters = found
         event = build_event(
             route,
@@ -337,11 +361,7 @@ class LocalGateway:
             account_id=self.account_id,
             server_port=self.port,
         )
-        function = self.lambdas.get(route.function_id)
-        if function is None:
-            log.error("%s is not loaded in this local run", route.function_id)
-            return _message(500, "Internal Server Error")
-        return self._invoke(function, event)
+        return route.function_id, event
 
     def _invoke(self, function: LocalLambda, event: dict[str, Any]) -> HttpAnswer:
         outcome: dict[str, Any] = {}

@@ -1,25 +1,32 @@
-"""moto's ThreadedMotoServer in a process of its own, for the benchmark.
+"""moto's server in a process of its own: the AWS of a local stack run with moto as a server.
 
-`python -m bench.moto_process` starts the server on a free port of 127.0.0.1, prints `{"port": N}` on one
-line, and serves until its stdin closes (the benchmark closes it, or dies). In its own process moto does
-not share a GIL with the sandboxes or with the worker under measurement, as a real DynamoDB would not.
+`python -m localrun.moto_server [PORT]` serves on 127.0.0.1 (PORT 0 or none: a free one), prints
+`{"port": N}` on one line, and serves until its stdin closes: its parent closed it, or died. In its own
+process moto shares no GIL with the sandboxes or with a worker under measurement, as a real DynamoDB would not.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import sys
 
 from moto.server import ThreadedMotoServer
 
 
 def main() -> None:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    # Ctrl+C reaches the whole process group: the parent stops this server when it is done with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request; errors still show
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
-    print(json.dumps({"port": port}), flush=True)
-    sys.stdin.read()  # until EOF: the benchmark is done with it, or gone
+    sys.stdout.write(json.dumps({"port": port}) + "\n")
+    sys.stdout.flush()
+    sys.stdin.read()  # until EOF
     os._exit(0)  # nothing to keep; a server thread busy with a request must not hold the exit up
 
 

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from croniter import croniter
@@ -116,6 +116,11 @@ class SqsPoller:
         self.sqs = sqs_client
         self.region = region
         self.wait_seconds = wait_seconds
+        # Since this poller was made: messages received, and those received before (a redelivery). Several
+        # threads may poll with one poller (SqsPollers.drain with concurrency), hence the lock.
+        self.received = 0
+        self.redelivered = 0
+        self._count_lock = threading.Lock()
 
     def poll_once(self, wait_seconds: int | None = None) -> int:
         """Receive one batch, invoke the function with it and delete what succeeded; the batch size."""
@@ -129,6 +134,11 @@ class SqsPoller:
         ).get("Messages", [])
         if not messages:
             return 0
+        with self._count_lock:
+            self.received += len(messages)
+            self.redelivered += sum(
+                int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)) > 1 for m in messages
+            )
         ids = [message["MessageId"] for message in messages]
         failed = self._deliver(sqs_event(messages, self.queue_arn, self.region), ids)
         done = [message for message in messages if message["MessageId"] not in failed]
@@ -211,20 +221,78 @@ class SqsPollers:
             thread.join()
         self._threads.clear()
 
-    def drain(self, timeout: float = 10.0) -> int:
+    @property
+    def received(self) -> int:
+        """Messages the pollers received so far."""
+        return sum(poller.received for poller in self.pollers)
+
+    @property
+    def redelivered(self) -> int:
+        """Of those, the ones SQS had given out before (a failure or a message given back for later)."""
+        return sum(poller.redelivered for poller in self.pollers)
+
+    def empty(self) -> bool:
+        """No message waiting, delayed or in flight on any polled queue."""
+        urls = {poller.queue_url for poller in self.pollers}
+        return all(queue_depth(self.pollers[0].sqs, url) == (0, 0) for url in urls)
+
+    def drain(self, timeout: float = 10.0, *, until_empty: bool = False, concurrency: int = 1) -> int:
         """Deliver until no queue has a message to give; the number delivered.
 
-        Messages that failed stay in flight until their visibility timeout and are not waited for.
+        Messages that failed stay in flight until their visibility timeout and are not waited for, unless
+        `until_empty`: then delivering goes on until every queue is empty, in flight included (as Lambda
+        would redeliver them). `concurrency` threads poll at once, as Lambda runs several invocations of a
+        queue (of a FIFO queue, one message group each).
         """
         deadline = time.monotonic() + timeout
+        if concurrency == 1:
+            return self._drain(deadline, timeout, until_empty)
+        delivered: list[int] = []
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                delivered.append(self._drain(deadline, timeout, until_empty))
+            except BaseException as error:  # raised below, in the caller's thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, name=f"sqs-drain-{n}") for n in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return sum(delivered)
+
+    def _drain(self, deadline: float, timeout: float, until_empty: bool) -> int:
         delivered = 0
         while True:
             received = sum(poller.poll_once(wait_seconds=0) for poller in self.pollers)
             delivered += received
             if received == 0:
-                return delivered
+                if not until_empty or self.empty():
+                    return delivered
+                time.sleep(0.2)  # what is in flight comes back after its visibility timeout
             if time.monotonic() > deadline:
                 raise TimeoutError(f"queues still had messages after {timeout} s")
+
+
+class QueueDepth(NamedTuple):
+    waiting: int  # visible or delayed: still to be delivered
+    in_flight: int  # received and neither deleted nor back yet
+
+
+def queue_depth(sqs: Any, queue_url: str) -> QueueDepth:
+    """How many messages a queue holds, as SQS approximates it."""
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesDelayed",
+        "ApproximateNumberOfMessagesNotVisible",
+    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
+    waiting = int(attributes.get(names[0], 0)) + int(attributes.get(names[1], 0))
+    return QueueDepth(waiting, int(attributes.get(names[2], 0)))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 
 import boto3
 
-from localrun.aws import provision
+from localrun.aws import LocalResources, provision
 from localrun.template import load_template
 from tests.localrun.support import REAL_TEMPLATE
 
@@ -83,3 +83,23 @@ def test_provisions_coexist_and_take_overrides(session: boto3.session.Session) -
     assert first.queues["CatalogQueue"] != second.queues["CatalogQueue"]
     assert second.function_environment("AdminPageFunction")["PUBLIC_BASE_URL"] == "http://127.0.0.1:3000"
     assert first.function_environment("AdminPageFunction")["PUBLIC_BASE_URL"] == ""
+
+
+def test_resources_travel_to_another_process_as_json(session: boto3.session.Session) -> None:
+    local = provision(
+        load_template(REAL_TEMPLATE),
+        secret_value=SECRET,
+        parameter_overrides={"PublicBaseUrl": "http://127.0.0.1:3000"},
+        session=session,
+        stack_name="j",
+    )
+
+    again = LocalResources.from_json(json.loads(json.dumps(local.to_json())))
+
+    assert (again.tables, again.queues, again.queue_arns) == (local.tables, local.queues, local.queue_arns)
+    assert (again.kms_keys, again.secrets, again.region, again.account_id) == (
+        local.kms_keys, local.secrets, local.region, local.account_id,
+    )  # fmt: skip
+    for function in ("CatalogWorkerFunction", "ConnectCallbackFunction"):
+        assert again.function_environment(function) == local.function_environment(function)
+        assert again.function_arn(function) == local.function_arn(function)

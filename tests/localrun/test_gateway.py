@@ -117,6 +117,18 @@ def test_static_route_wins_and_greedy_route_takes_the_rest(gateway: LocalGateway
     assert "pathParameters" not in calls("api")[0]["event"]
 
 
+def test_request_event_is_the_event_the_route_gets(gateway: LocalGateway, calls: Any) -> None:
+    routed = gateway.request_event("POST", "/echo?x=1", [("Content-Type", "application/json")], b'{"a": 1}')
+
+    assert routed is not None
+    function_id, event = routed
+    assert function_id == "ApiFunction"
+    assert (event["routeKey"], event["rawQueryString"], event["body"]) == ("POST /echo", "x=1", '{"a": 1}')
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert gateway.request_event("GET", "/nowhere", [], None) is None
+    assert calls("api") == []  # nothing invoked
+
+
 @pytest.mark.parametrize(
     ("content_type", "encoded"),
     [

@@ -12,7 +12,7 @@ import pytest
 
 from localrun.aws import LocalResources
 from localrun.lambda_runtime import LocalLambda
-from localrun.triggers import Scheduler, SqsPollers, aws_cron_to_croniter, parse_schedule
+from localrun.triggers import Scheduler, SqsPollers, aws_cron_to_croniter, parse_schedule, queue_depth
 
 
 def send(session: boto3.session.Session, resources: LocalResources, group: str, body: dict[str, Any]) -> str:
@@ -89,6 +89,23 @@ def test_handler_exception_fails_the_whole_batch(
 
     assert SqsPollers(resources, lambdas, session=session).drain(timeout=5) == 2
     assert queue_counts(session, resources.queues["WorkQueue"]) == (0, 2)
+
+
+def test_drain_until_empty_waits_for_messages_in_flight(
+    session: boto3.session.Session, resources: LocalResources, lambdas: dict[str, LocalLambda], calls: Any
+) -> None:
+    url = resources.queues["WorkQueue"]
+    send(session, resources, "store-1", {"n": 0})
+    # Another receiver holds the message for a second, as a failed delivery holds it until its visibility ends.
+    session.client("sqs").receive_message(QueueUrl=url, VisibilityTimeout=1)
+    pollers = SqsPollers(resources, lambdas, session=session)
+
+    assert pollers.drain(timeout=5) == 0  # in flight: not waited for
+    assert pollers.drain(timeout=10, until_empty=True) == 1
+
+    assert delivered_bodies(calls) == [{"n": 0}]
+    assert (pollers.received, pollers.redelivered) == (1, 1)
+    assert queue_depth(session.client("sqs"), url) == (0, 0)
 
 
 def test_background_pollers_deliver(
