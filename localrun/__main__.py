@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import signal
 import threading
-from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+from localrun.stack import HOST, Ports, local_stack
 
-from localrun.aws import provision
-from localrun.console import Console, app_page_url
-from localrun.gateway import LocalGateway
-from localrun.lambda_runtime import lambdas_for
-from localrun.template import load_template
-from localrun.triggers import Scheduler, SqsPollers
-from sandboxes.ecwid import EcwidSandbox
-from sandboxes.tiktok import TikTokSandbox
-
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 REVIEW_DELAY_SECONDS = 60.0
 
 
@@ -39,66 +26,31 @@ def main() -> None:
     for noisy in ("botocore", "werkzeug", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    moto = ThreadedMotoServer(ip_address=HOST, port=_port("LOCAL_MOTO_PORT", 5050), verbose=False)
-    moto.start()
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": f"http://{HOST}:{_port('LOCAL_MOTO_PORT', 5050)}",
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
+    ports = Ports(
+        gateway=_port("LOCAL_GATEWAY_PORT", 3000),
+        moto=_port("LOCAL_MOTO_PORT", 5050),
+        ecwid=_port("LOCAL_ECWID_PORT", 8101),
+        tiktok=_port("LOCAL_TIKTOK_PORT", 8102),
     )
-    ecwid = EcwidSandbox(client_id="tiktok-channel-local", client_secret="local-ecwid-secret-" + secrets.token_hex(8))
-    ecwid.start(_port("LOCAL_ECWID_PORT", 8101))
-    demo = ecwid.add_demo_store()
-    ecwid.add_store(2004, country="BR", currency="BRL", store_name="Loja Demo (not eligible)")
-    tiktok = TikTokSandbox(
-        app_id="7000000000000000001",
-        secret="local-tiktok-secret-" + secrets.token_hex(8),
-        review_delay_seconds=REVIEW_DELAY_SECONDS,
-    )
-    tiktok.start(_port("LOCAL_TIKTOK_PORT", 8102))
+    with local_stack(
+        moto_server=True,
+        ports=ports,
+        tiktok_options={"review_delay_seconds": REVIEW_DELAY_SECONDS},
+        admin_stand_in=True,
+        background=True,
+    ) as stack:
+        ecwid, tiktok, gateway, console = stack.ecwid, stack.tiktok, stack.gateway, stack.console
+        demo = ecwid.add_demo_store()
+        ecwid.add_store(2004, country="BR", currency="BRL", store_name="Loja Demo (not eligible)")
+        # The demo store has the app installed already (through the real install callback), so the first URL
+        # below opens its TikTok page at once; store 2004 is left for walking the install.
+        installed = stack.install(demo.store_id)
+        if installed.status_code != 302:
+            raise RuntimeError(f"installing the app in store {demo.store_id} failed: {installed.text}")
+        assert stack.moto is not None
 
-    template = load_template(ROOT / "template.yaml")
-    gateway = LocalGateway(template, {}, host=HOST, port=_port("LOCAL_GATEWAY_PORT", 3000))
-    resources = provision(
-        template,
-        secret_value={
-            "ecwid_client_id": ecwid.client_id,
-            "ecwid_client_secret": ecwid.client_secret,
-            "tiktok_app_id": tiktok.app_id,
-            "tiktok_secret": tiktok.secret,
-        },
-        parameter_overrides={
-            "PublicBaseUrl": gateway.url,
-            "EcwidAppPageUrl": app_page_url(ecwid.base_url, gateway.url),
-            "EcwidApiUrl": f"{ecwid.base_url}/api/v3",
-            "EcwidOAuthUrl": f"{ecwid.base_url}/api/oauth",
-            "TikTokApiUrl": tiktok.base_url,
-            "TikTokAuthUrl": f"{tiktok.base_url}/portal/auth",
-        },
-        stack_name="local",
-    )
-    lambdas = lambdas_for(resources)
-    scheduler = Scheduler(resources, lambdas)
-    gateway.lambdas.update(lambdas)  # type: ignore[attr-defined]
-    gateway.scheduler = scheduler
-    console = Console(gateway.url, ecwid, tiktok, resources)
-    gateway.console = console
-    # The sandbox Ecwid sends its webhooks for every edit to the receiver, as Ecwid would.
-    ecwid.webhook_url = f"{gateway.url}/webhooks/ecwid"
-    ecwid.start_webhook_delivery()
-    pollers = SqsPollers(resources, lambdas).start()
-    scheduler.start()
-    gateway.start()
-    # The demo store has the app installed already (through the real install callback), so the first URL
-    # below opens its TikTok page at once; store 2004 is left for walking the install.
-    console.install(demo.store_id)
-
-    print(
-        f"""
+        print(
+            f"""
 TikTok channel for Ecwid is running on {HOST}.
 
 Open the TikTok page of demo store {demo.store_id} (the sandbox Ecwid stands in for the Ecwid admin):
@@ -108,7 +60,7 @@ Open the TikTok page of demo store {demo.store_id} (the sandbox Ecwid stands in 
   App API             {gateway.url}   (the routes of template.yaml, served by the real handlers)
   Sandbox Ecwid       {ecwid.base_url}   (demo store {demo.store_id}, and store 2004 in Brazil, not eligible)
   Sandbox TikTok      {tiktok.base_url}
-  AWS (moto)          {os.environ["AWS_ENDPOINT_URL"]}
+  AWS (moto)          {stack.moto.url}
 
 On that page:
   1. Enter a mobile number such as +14155550123 and click "+ Connect TikTok Account".
@@ -125,19 +77,13 @@ Install the app in another store: {console.install_url()}
 
 Ctrl+C stops it.
 """,
-        flush=True,
-    )
+            flush=True,
+        )
 
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    gateway.stop()
-    scheduler.stop()
-    pollers.stop()
-    ecwid.stop()
-    tiktok.stop()
-    moto.stop()
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        stop.wait()
 
 
 if __name__ == "__main__":

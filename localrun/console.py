@@ -10,15 +10,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 import boto3
-import httpx
 
 from localrun.aws import LocalResources
 from localrun.gateway import HttpAnswer
-from sandboxes.ecwid import EcwidSandbox
-from sandboxes.tiktok import TikTokSandbox
+from localrun.triggers import queue_depth
+
+if TYPE_CHECKING:  # the sandboxes load only where a stack starts them (see localrun.stack)
+    from sandboxes.ecwid import EcwidSandbox
+    from sandboxes.tiktok import TikTokSandbox
 
 INSTALL_SCOPE = "read_store_profile read_catalog add_to_cp"
 _STORE_PAGE = re.compile(r"^/_local/stores/(\d+)$")
@@ -27,6 +30,19 @@ _STORE_PAGE = re.compile(r"^/_local/stores/(\d+)$")
 def app_page_url(ecwid_url: str, gateway_url: str) -> str:
     """ECWID_APP_PAGE_URL of the local run: the sandbox Ecwid's admin stand-in, opening GET /app for the store."""
     return f"{ecwid_url}/_sandbox/stores/{{store_id}}/open-app?app_url={quote(gateway_url + '/app', safe='')}"
+
+
+def install_url(ecwid: EcwidSandbox, gateway_url: str) -> str:
+    """The sandbox Ecwid's authorize page for this app: the merchant picks a store and presses Install."""
+    query = urlencode(
+        {
+            "client_id": ecwid.client_id,
+            "redirect_uri": f"{gateway_url}/oauth/ecwid/callback",
+            "response_type": "code",
+            "scope": INSTALL_SCOPE,
+        }
+    )
+    return f"{ecwid.base_url}/api/oauth/authorize?{query}"
 
 
 @dataclass
@@ -49,36 +65,15 @@ class Console:
         """The store's TikTok page, opened as the Ecwid admin opens it (the app must be installed there)."""
         return app_page_url(self.ecwid.base_url, self.gateway_url).replace("{store_id}", str(store_id))
 
-    def install(self, store_id: int) -> None:
-        """Install the app in a sandbox store, as the merchant's Install click would (through the real callback)."""
-        redirect_uri = f"{self.gateway_url}/oauth/ecwid/callback"
-        code = self.ecwid.create_auth_code(store_id, redirect_uri, INSTALL_SCOPE)
-        answer = httpx.get(redirect_uri, params={"code": code, "store_id": str(store_id)}, timeout=30)
-        if answer.status_code != 302:
-            raise RuntimeError(f"installing the app in store {store_id} failed: {answer.status_code} {answer.text}")
-
     def install_url(self) -> str:
-        query = urlencode(
-            {
-                "client_id": self.ecwid.client_id,
-                "redirect_uri": f"{self.gateway_url}/oauth/ecwid/callback",
-                "response_type": "code",
-                "scope": INSTALL_SCOPE,
-            }
-        )
-        return f"{self.ecwid.base_url}/api/oauth/authorize?{query}"
+        return install_url(self.ecwid, self.gateway_url)
 
     def queue_depths(self) -> dict[str, str]:
         sqs = boto3.client("sqs")
         depths = {}
         for logical_id, url in self.resources.queues.items():
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            )["Attributes"]
-            depths[logical_id] = (
-                f"{attributes['ApproximateNumberOfMessages']} waiting, "
-                f"{attributes['ApproximateNumberOfMessagesNotVisible']} in flight"
-            )
+            depth = queue_depth(sqs, url)
+            depths[logical_id] = f"{depth.waiting} waiting, {depth.in_flight} in flight"
         return depths
 
     def index(self) -> str:

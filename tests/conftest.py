@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from localrun.stack import use_local_aws
 from tests.app_stack import AppStack, app_stack
 
 
@@ -15,17 +16,9 @@ from tests.app_stack import AppStack, app_stack
 def _clean_environment() -> Iterator[None]:
     """Handlers write their variables into os.environ: give every test a fresh, AWS-free environment."""
     saved_environ, saved_path = dict(os.environ), list(sys.path)
-    for name in list(os.environ):
-        if name.startswith(("AWS_ENDPOINT_URL", "POWERTOOLS_")) or name == "AWS_PROFILE":
-            del os.environ[name]  # moto's in-process mock must answer, not a server named by the shell
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
+    for name in [name for name in os.environ if name.startswith("POWERTOOLS_")]:
+        del os.environ[name]
+    use_local_aws()  # moto's in-process mock must answer, not a server or an account named by the shell
     yield
     os.environ.clear()
     os.environ.update(saved_environ)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
-from tests.app_stack import ROOT
+from localrun.stack import ROOT
 
 READY = "Ctrl+C stops it."
 
