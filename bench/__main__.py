@@ -44,7 +44,8 @@ from bench.report import (
     write_results,
 )
 from bench.scenarios import SCENARIOS, Settings, run_size
-from bench.stack import ROOT, BenchError, bench_stack
+from bench.stack import BenchError, bench_stack
+from localrun.stack import ROOT, StepFailed
 from sandboxes.tiktok_limits import default_limits
 
 DEFAULT_SIZES = (1000, 10_000, 50_000)
@@ -170,11 +171,11 @@ def main(argv: list[str] | None = None) -> int:
                     logs=logs / str(size),
                     latency_seconds=settings.latency_seconds,
                     review_delay_seconds=REVIEW_DELAY_SECONDS,
-                ) as stack:
-                    meta["settings"]["upload_batch_size"] = stack.upload_batch_size
+                ) as bench:
+                    meta["settings"]["upload_batch_size"] = bench.upload_batch_size
                     setups[size] = {}
-                    run_size(stack, size, settings, say, results, setups[size])
-            except (BenchError, OSError, RuntimeError, KeyError, ValueError) as error:
+                    run_size(bench, size, settings, say, results, setups[size])
+            except (BenchError, StepFailed, OSError, RuntimeError, KeyError, ValueError) as error:
                 errors[size] = f"{type(error).__name__}: {error}"
                 say(f"  {size:,}: FAILED to run: {errors[size]}")
                 traceback.print_exc(file=routes_log)

@@ -17,7 +17,8 @@ from typing import Any
 
 from bench.calls import by_endpoint, describe, uploaded_skus
 from bench.expect import Expectation, allowed, catalog_state, expect, sizeless_image_urls, store_skus
-from bench.stack import ROOT, BenchError, BenchStack
+from bench.stack import BenchError, BenchStack
+from localrun.stack import ROOT, expect_status
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.ecwid_catalog import EcwidStore
 from sandboxes.ecwid_images import parse_image_name
@@ -176,8 +177,12 @@ def _endpoints(exp: Expectation, grouped: dict[str, list[Any]]) -> dict[str, dic
     return rows
 
 
+# What a write to a SKU item shows: the time every write stamps, and the state a write without a new stamp changes.
+SKU_FIELDS = ("updated_at", "status", "on_tiktok", "hash")
+
+
 def run_scenario(
-    stack: BenchStack,
+    bench: BenchStack,
     *,
     store: EcwidStore,
     name: str,
@@ -186,17 +191,18 @@ def run_scenario(
     exp: Expectation,
     settings: Settings,
 ) -> dict[str, Any]:
-    before = stack.sku_items(STORE_ID)
+    stack = bench.stack
+    before = stack.sku_items(STORE_ID, SKU_FIELDS)
     stack.ecwid.reset_calls()
     stack.tiktok.reset_calls()
     slug = f"{size}-{SCENARIOS.index(name) + 1}"
     fingerprint = engine_fingerprint()
-    run = stack.run_worker(f"worker-{slug}", settings.timeout_seconds)
+    run = bench.run_worker(f"worker-{slug}", settings.timeout_seconds)
     ecwid_calls = stack.ecwid.calls_to("")
     tiktok_calls = stack.tiktok.calls_to("")
     now = time.time()
     offsets = {"ecwid": stack.ecwid.clock.now() - now, "tiktok": stack.tiktok.clock.now() - now}
-    after = stack.sku_items(STORE_ID)
+    after = stack.sku_items(STORE_ID, SKU_FIELDS)
     item = stack.store_item(STORE_ID)
     catalog_id = str(item["tiktok"]["catalog_id"])
     catalog = catalog_state(stack.tiktok, catalog_id)
@@ -256,7 +262,7 @@ def run_scenario(
 
 
 def run_size(
-    stack: BenchStack,
+    bench: BenchStack,
     size: int,
     settings: Settings,
     say: Callable[[str], None],
@@ -265,13 +271,14 @@ def run_size(
 ) -> None:
     """Build and connect the store, then run the three scenarios: each one's result is appended to `results` as
     soon as it is known, and facts about the set-up go into `setup`."""
+    stack = bench.stack
     started = time.perf_counter()
     store = stack.ecwid.build_synthetic_store(STORE_ID, products=size, seed=settings.seed)
     shown = store_skus(stack.ecwid, store)
     sizeless = sizeless_image_urls(stack.ecwid, store)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    stack.connect(STORE_ID)
+    expect_status(stack.connect(STORE_ID), 302, "the app's TikTok callback")
     connected = time.perf_counter() - started
     item = stack.store_item(STORE_ID)
     if item.get("status") != "connected" or (item.get("sync") or {}).get("state") != "queued":
@@ -289,7 +296,7 @@ def run_size(
     }
     say(f"  {size}: store built ({len(shown)} SKUs shown, {len(stale)} stale SKUs on TikTok), connected")
 
-    batch = stack.upload_batch_size
+    batch = bench.upload_batch_size
 
     def measure(name: str, job_id: str, upserts: set[str]) -> None:
         mode = "replace" if name == FIRST_SYNC else "full"
@@ -304,7 +311,7 @@ def run_size(
             sizeless_images=sizeless,
         )
         say(f"  {size}: {name} …")
-        result = run_scenario(stack, store=store, name=name, size=size, job_id=job_id, exp=exp, settings=settings)
+        result = run_scenario(bench, store=store, name=name, size=size, job_id=job_id, exp=exp, settings=settings)
         results.append(result)
         cpu = result["cpu_seconds"]
         say(

@@ -8,7 +8,6 @@ each warm invocation makes with a botocore hook; results go to bench/results/web
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -18,14 +17,16 @@ from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
 
-from tests.app_stack import AppStack, app_stack
+from localrun.stack import LocalStack, local_stack
 
 WARM_INVOCATIONS = 200
 TARGET_MS = 50.0
 RESULTS = Path(__file__).resolve().parent / "results" / "webhook.json"
+RECEIVER = "ProductWebhookFunction"
 
 
-def _event(stack: AppStack) -> dict[str, Any]:
+def _event(stack: LocalStack) -> dict[str, Any]:
+    """The event API Gateway gives the receiver for one signed product.updated delivery."""
     body = {
         "eventId": str(uuid.uuid4()),
         "eventCreated": int(time.time()),
@@ -34,46 +35,18 @@ def _event(stack: AppStack) -> dict[str, Any]:
         "eventType": "product.updated",
     }
     headers, raw = stack.ecwid.sign_webhook(body)
-    return {
-        "version": "2.0",
-        "routeKey": "POST /webhooks/ecwid",
-        "rawPath": "/webhooks/ecwid",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in headers.items()}},
-        "requestContext": {
-            "http": {
-                "method": "POST",
-                "path": "/webhooks/ecwid",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "Ecwid",
-            },
-            "routeKey": "POST /webhooks/ecwid",
-            "stage": "$default",
-            "domainName": "localhost",
-            "requestId": str(uuid.uuid4()),
-            "accountId": "123456789012",
-            "apiId": "local",
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "body": raw.decode(),
-        "isBase64Encoded": False,
-    }
+    routed = stack.gateway.request_event(
+        "POST", "/webhooks/ecwid", [("Content-Type", "application/json"), *headers.items()], raw
+    )
+    assert routed is not None
+    function_id, event = routed
+    assert function_id == RECEIVER, function_id
+    return event
 
 
 def main() -> int:
-    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
-        del os.environ[name]
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
-    with app_stack(parameters={"LogLevel": "WARNING"}) as stack:
-        receiver = stack.lambdas["ProductWebhookFunction"]
+    with local_stack(parameters={"LogLevel": "WARNING"}) as stack:
+        receiver = stack.lambdas[RECEIVER]
         assert receiver.invoke(_event(stack))["statusCode"] == 200  # cold: imports, secret fetched and cached
         calls: list[str] = []
         dispatch = BotocoreStubber.__call__
@@ -85,14 +58,17 @@ def main() -> int:
 
         BotocoreStubber.__call__ = counted  # type: ignore[method-assign]
         timings, per_call = [], []
-        for _ in range(WARM_INVOCATIONS):
-            event = _event(stack)
-            before = len(calls)
-            started = time.perf_counter()
-            answer = receiver.invoke(event)
-            timings.append((time.perf_counter() - started) * 1000)
-            per_call.append(len(calls) - before)
-            assert answer["statusCode"] == 200, answer
+        try:
+            for _ in range(WARM_INVOCATIONS):
+                event = _event(stack)
+                before = len(calls)
+                started = time.perf_counter()
+                answer = receiver.invoke(event)
+                timings.append((time.perf_counter() - started) * 1000)
+                per_call.append(len(calls) - before)
+                assert answer["statusCode"] == 200, answer
+        finally:
+            BotocoreStubber.__call__ = dispatch  # type: ignore[method-assign]
     p95 = statistics.quantiles(timings, n=20)[18]
     holds = p95 < TARGET_MS and set(per_call) == {1}
     result: dict[str, Any] = {

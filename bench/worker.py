@@ -31,8 +31,8 @@ import boto3
 
 from localrun.aws import LocalResources
 from localrun.lambda_runtime import LocalLambda
-from localrun.template import PhysicalResource, Resolver, load_template
-from localrun.triggers import SqsPollers
+from localrun.stack import catalog_items_written
+from localrun.triggers import SqsPollers, queue_depth
 
 RESULT_PREFIX = "BENCH_RESULT "
 _SINGLE_WRITES = {"PutItem": "put", "UpdateItem": "update", "DeleteItem": "delete"}
@@ -283,45 +283,10 @@ def ru_maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
 
 
-def _queue_depth(sqs: Any, url: str) -> tuple[int, int]:
-    names = [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-    ]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    visible = int(attributes.get(names[0], 0)) + int(attributes.get(names[2], 0))
-    return visible, int(attributes.get(names[1], 0))
-
-
-def _resources(spec: dict[str, Any]) -> LocalResources:
-    template = load_template(spec["template"])
-    physical = {k: PhysicalResource(v["ref"], v["attributes"]) for k, v in spec["physical"].items()}
-    resolver = Resolver(
-        template,
-        physical,
-        {k: v for k, v in spec["parameters"].items() if k in template.parameters},
-        region=spec["region"],
-        account_id=spec["account_id"],
-        stack_name=spec["stack_name"],
-    )
-    return LocalResources(
-        template,
-        spec["stack_name"],
-        spec["region"],
-        spec["account_id"],
-        resolver,
-        tables=dict(spec["tables"]),
-        queues=dict(spec["queues"]),
-        queue_arns=dict(spec["queue_arns"]),
-        kms_keys=dict(spec["kms_keys"]),
-        secrets=dict(spec["secrets"]),
-    )
-
-
 def run(spec: dict[str, Any]) -> dict[str, Any]:
-    writes = DynamoCalls(dict(spec["tables"]))
-    boto3.setup_default_session(region_name=spec["region"])
+    resources = LocalResources.from_json(spec["resources"])
+    writes = DynamoCalls(resources.tables)
+    boto3.setup_default_session(region_name=resources.region)
     assert boto3.DEFAULT_SESSION is not None
     writes.install(boto3.DEFAULT_SESSION)
     deliveries = _Deliveries()
@@ -329,7 +294,6 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     triggers_log.setLevel(logging.INFO)
     triggers_log.addHandler(deliveries)
 
-    resources = _resources(spec)
     function_id = spec["function"]
     function = resources.template.functions.get(function_id)
     if function is None:
@@ -359,8 +323,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     released: set[str] = set()
     while True:
         pollers.drain(timeout=max(1.0, deadline - time.perf_counter()))
-        visible, in_flight = _queue_depth(sqs, queue_url)
-        if visible == 0 and in_flight == 0:
+        if queue_depth(sqs, queue_url) == (0, 0):
             break
         if time.perf_counter() >= deadline:
             timed_out = True
@@ -373,11 +336,6 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     cpu_seconds = _cpu_seconds() - cpu_before
     sampler.stop()
 
-    engine_items = None
-    from tiktok_channel.runtime import services  # the very module the handler uses (same sys.modules entry)
-
-    if services.cache_info().currsize:
-        engine_items = services().catalog.items_written
     return {
         "wall_seconds": round(wall_seconds, 3),
         "started_at": started_at,
@@ -388,7 +346,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         "ru_maxrss_mb": round(ru_maxrss_mb(), 1),
         "rss": sampler.summary(),
         "dynamodb": writes.summary(),
-        "engine_catalog_items_written": engine_items,
+        "engine_catalog_items_written": catalog_items_written(),
         "deliveries": {
             "batches": deliveries.batches,
             "messages": deliveries.messages,

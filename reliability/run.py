@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import httpx
-from moto.core.botocore_stubber import BotocoreStubber
 
-from localrun.triggers import failed_message_ids, sqs_event
+from localrun.stack import LocalStack, local_stack
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore, Variation
-from tests.app_stack import AppStack, app_stack
-from tiktok_channel.adapters.queue import SqsCatalogQueue
 from tiktok_channel.adapters.images import read_image_size
+from tiktok_channel.adapters.queue import SqsCatalogQueue
 from tiktok_channel.catalog.mapping import hidden_category_ids, map_product
 from tiktok_channel.models.ecwid_catalog import CategoryPage, ProductPage
 
@@ -75,7 +72,7 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
     rng = random.Random(seed)
     # TikTok's five-minute pause and the retry backoff, scaled down so the run takes a minute, not hours.
     parameters = {"TikTokPauseSeconds": "0.3", "RetryBaseSeconds": "1", "LogLevel": "WARNING"}
-    with app_stack(parameters=parameters, ecwid_options={"retry_after_seconds": 1}) as stack:
+    with local_stack(parameters=parameters, ecwid_options={"retry_after_seconds": 1}) as stack:
         ecwid_stores = [_build_store(stack, FIRST_STORE + n, products, rng) for n in range(stores)]
         for store in ecwid_stores:
             assert stack.connect(store.store_id).status_code == 302
@@ -114,7 +111,7 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
 
 
 # -- the store and its changes --------------------------------------------------------------------
-def _build_store(stack: AppStack, store_id: int, products: int, rng: random.Random) -> EcwidStore:
+def _build_store(stack: LocalStack, store_id: int, products: int, rng: random.Random) -> EcwidStore:
     store = stack.ecwid.add_store(store_id)
     with store.quietly():
         parent = store.add_category("Shop")
@@ -165,7 +162,7 @@ def _change(store: EcwidStore, rng: random.Random) -> None:
         store.update_category(category, enabled=not store.categories[category].enabled)
 
 
-def _faults_on(stack: AppStack, seed: int) -> None:
+def _faults_on(stack: LocalStack, seed: int) -> None:
     # TikTok: 20% 40100, 10% HTTP 5xx, 5% timeouts of which half were applied; Ecwid: 10% 429.
     # Each rule draws from what the earlier ones left, so the shares are set to give those overall rates.
     stack.tiktok.faults.set(
@@ -181,75 +178,18 @@ def _faults_on(stack: AppStack, seed: int) -> None:
 
 
 # -- running the worker as Lambda would -----------------------------------------------------------
-_serialize_moto_lock = threading.RLock()
-
-
-def _serialize_moto() -> None:
-    """moto's in-process backends are not thread-safe (SQS iterates sets another thread changes), so its
-    dispatch is serialized; the worker's calls to the sandboxes still run in parallel."""
-    if getattr(BotocoreStubber.__call__, "serialized", False):
-        return
-    dispatch = BotocoreStubber.__call__
-
-    def serialized(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
-        with _serialize_moto_lock:
-            return dispatch(self, event_name, request, **kwargs)
-
-    serialized.serialized = True  # type: ignore[attr-defined]
-    BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
-
-
-def _drain(stack: AppStack, report: Report, *, pollers: int = 3) -> None:
-    """Deliver messages to the worker until the queue is empty, waiting out messages given back for later.
-
-    Several pollers run at once, as Lambda runs several invocations of a FIFO queue (one store each).
-    """
-    _serialize_moto()
-    deadline = time.monotonic() + 120 + 2 * max(report.deliveries, 50)
-    lock = threading.Lock()
-
-    def poll() -> None:
-        sqs = boto3.client("sqs")
-        url = stack.resources.queues["CatalogQueue"]
-        worker = stack.lambdas["CatalogWorkerFunction"]
-        while time.monotonic() < deadline:
-            answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
-            messages = answer.get("Messages", [])
-            if not messages:
-                attributes = sqs.get_queue_attributes(
-                    QueueUrl=url,
-                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-                )["Attributes"]
-                if (
-                    attributes["ApproximateNumberOfMessages"]
-                    == "0"
-                    == attributes["ApproximateNumberOfMessagesNotVisible"]
-                ):
-                    return
-                time.sleep(0.2)
-                continue
-            with lock:
-                report.receives += len(messages)
-                report.retries += sum(int(m["Attributes"]["ApproximateReceiveCount"]) > 1 for m in messages)
-            result = worker.invoke(sqs_event(messages, stack.resources.queue_arns["CatalogQueue"], "us-east-1"))
-            failed = failed_message_ids(result, [m["MessageId"] for m in messages])
-            for message in messages:
-                if message["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-    threads = [threading.Thread(target=poll, name=f"poller-{n}") for n in range(pollers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    dead = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=stack.resources.queues["CatalogDeadLetterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    report.dead_letters = max(report.dead_letters, int(dead["ApproximateNumberOfMessages"]))
+def _drain(stack: LocalStack, report: Report) -> None:
+    """Deliver messages to the worker until the queue is empty, waiting out messages given back for later,
+    with three pollers at once, as Lambda runs several invocations of a FIFO queue (one store each)."""
+    received, redelivered = stack.pollers.received, stack.pollers.redelivered
+    stack.run_worker(120 + 2 * max(report.deliveries, 50), until_empty=True, concurrency=3)
+    report.receives += stack.pollers.received - received
+    report.retries += stack.pollers.redelivered - redelivered
+    report.dead_letters = max(report.dead_letters, stack.queued("CatalogDeadLetterQueue"))
 
 
 # -- what a fault-free full sync would produce ----------------------------------------------------
-def _compare(stack: AppStack, store: EcwidStore) -> list[str]:
+def _compare(stack: LocalStack, store: EcwidStore) -> list[str]:
     expected = expected_catalog(stack, store.store_id)
     actual = stack.tiktok_catalog(store.store_id)
     problems = [f"missing {sku}" for sku in sorted(expected.keys() - actual.keys())]
@@ -262,7 +202,7 @@ def _compare(stack: AppStack, store: EcwidStore) -> list[str]:
     return problems
 
 
-def expected_catalog(stack: AppStack, store_id: int) -> dict[str, dict[str, Any]]:
+def expected_catalog(stack: LocalStack, store_id: int) -> dict[str, dict[str, Any]]:
     """sku_id → fields, mapped straight from Ecwid's current state with the sync's own mapping rules."""
     token = stack.ecwid.token_for(store_id)
     headers = {"Authorization": f"Bearer {token}"}
