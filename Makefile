@@ -69,6 +69,7 @@ pytest: $(VENV)/.installed $(CHROMIUM)
 bench: $(VENV)/.installed
 	$(PY) -m bench
 	$(PY) -m bench.webhook
+	$(PY) -m bench.imports
 
 # The reliability run: 10 stores, 700 changes, 1,000 shuffled deliveries with faults on.
 chaos: $(VENV)/.installed

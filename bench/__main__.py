@@ -16,9 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import traceback
@@ -27,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bench.machine import command, git_state, load_average, machine
 from bench.report import (
     ENDPOINT_HEADER,
     IMAGES_NOTE,
@@ -73,52 +71,6 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory_gb: float | str = "?"
-    with contextlib.suppress(OSError, ValueError):
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory_gb = round(pages / 2**30, 1)
-    return {
-        "load_average_start": _load_average(),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": memory_gb,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def _load_average() -> list[float]:
-    """The machine's 1, 5 and 15-minute load averages: other work on it slows the sandboxes, moto and the worker."""
-    with contextlib.suppress(OSError):
-        return [round(x, 2) for x in os.getloadavg()]
-    return []
-
-
-def _git() -> str:
-    def git(*args: str) -> str:
-        command = ["git", *args]
-        answer = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-        return answer.stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
-    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
-
-
-def _command(argv: list[str]) -> str:
-    python = Path(sys.executable)
-    with contextlib.suppress(ValueError):
-        python = python.relative_to(ROOT)
-    return " ".join([str(python), "-m", "bench", *argv])
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _arguments(argv)
@@ -142,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     limits = default_limits()
     meta: dict[str, Any] = {
-        "command": _command(argv),
+        "command": command("bench", argv),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
-        "git": _git(),
+        "machine": machine(),
+        "git": git_state(),
         "settings": {
             "sizes": args.sizes,
             "latency_ms": args.latency_ms,
@@ -180,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"  {size:,}: FAILED to run: {errors[size]}")
                 traceback.print_exc(file=routes_log)
             found = targets(results, errors, args.sizes)
-            meta["machine"]["load_average_end"] = _load_average()
+            meta["machine"]["load_average_end"] = load_average()
             write_results(args.out, meta=meta, results=results, setups=setups, found=found)
     return show(results, targets(results, errors, args.sizes), args.out)
 
