@@ -4,7 +4,6 @@ sandbox, AWS, TikTok) fails the test, so a slow dependency cannot creep in unnot
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,13 @@ class NetworkUsed(AssertionError):
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise NetworkUsed("the fast tier uses the fakes of tests/fakes.py, never the network")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    yield
 
 
 @pytest.fixture
