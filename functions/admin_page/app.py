@@ -3,52 +3,57 @@ and its "Sync Products" button."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import create_resolver, json_response, parse_body, query, session_store
+from tiktok_channel.api.http import HTML, JSON_OBJECT, answers, create_resolver
 from tiktok_channel.api.pages import merchant_page
-from tiktok_channel.models.api import SessionRequest
+from tiktok_channel.api.session import SessionStore, check_session
+from tiktok_channel.api.validation import OptionalQuery, validation
+from tiktok_channel.models.api import ProductPage, SessionAnswer, SessionRequest, SyncJob
 from tiktok_channel.runtime import services
 from tiktok_channel.services import jobs, products, session, status
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = create_resolver()
+app = create_resolver(check_session(services), *validation())
 
 
-@app.get("/app")
-def merchant_page_html() -> Response[str]:
+@app.get("/app", responses=answers({200: HTML, 400: HTML, 401: HTML}))
+def merchant_page_html(payload: OptionalQuery = None) -> Response[str]:
     # The payload is checked here (a bad one gets a plain page) but the session is opened by the page's
     # script: the HTML never carries one.
-    return merchant_page(services(), query(app, "payload"))
+    return merchant_page(services(), payload)
 
 
-@app.post("/api/session")
-def create_session() -> Response[str]:
-    request = parse_body(app, SessionRequest)
-    return json_response(session.open_session(services(), request.payload))
+@app.post("/api/session", responses=answers({200: SessionAnswer}, 400, 401))
+def create_session(body: Annotated[SessionRequest, Body()]) -> SessionAnswer:
+    return SessionAnswer.model_validate(session.open_session(services(), body.payload))
 
 
-@app.get("/api/stores/<store_id>")
-def get_store_status(store_id: str) -> Response[str]:
-    return json_response(status.store_status(services(), session_store(app, store_id)))
+@app.get("/api/stores/<store_id>", responses=answers({200: JSON_OBJECT}, 401, 403, 404))
+def get_store_status(store_id: SessionStore) -> dict[str, Any]:
+    return status.store_status(services(), store_id)
 
 
-@app.get("/api/stores/<store_id>/products")
-def list_products(store_id: str) -> Response[str]:
-    authorized = session_store(app, store_id)
-    return json_response(products.list_products(services(), authorized, query(app, "status"), query(app, "cursor")))
+@app.get("/api/stores/<store_id>/products", responses=answers({200: ProductPage}, 400, 401, 403))
+def list_products(
+    store_id: SessionStore,
+    sku_status: Annotated[str | None, Query(alias="status")] = None,  # `status` is the status service here
+    cursor: OptionalQuery = None,
+) -> ProductPage:
+    return ProductPage.model_validate(products.list_products(services(), store_id, sku_status, cursor))
 
 
-@app.post("/api/stores/<store_id>/sync")
-def sync_products(store_id: str) -> Response[str]:
-    job = jobs.request_sync(services(), session_store(app, store_id))
-    return json_response(job.as_json(), status=202 if job.created else 200)
+@app.post("/api/stores/<store_id>/sync", responses=answers({202: SyncJob, 200: SyncJob}, 401, 403, 404, 409))
+def sync_products(store_id: SessionStore) -> tuple[SyncJob, int]:
+    job = jobs.request_sync(services(), store_id)
+    return SyncJob.model_validate(job.as_json()), 202 if job.created else 200
 
 
 @logger.inject_lambda_context(clear_state=True)

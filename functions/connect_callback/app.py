@@ -2,46 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import base_url, create_resolver, json_response, parse_body, query, redirect, session_store
-from tiktok_channel.models.api import ConnectRequest
+from tiktok_channel.api.http import REDIRECT, answers, base_url, create_resolver, redirect
+from tiktok_channel.api.session import SessionStore, check_session
+from tiktok_channel.api.validation import OptionalQuery, validation
+from tiktok_channel.models.api import AuthorizeUrl, ConnectRequest
 from tiktok_channel.runtime import services
 from tiktok_channel.services import connect, install
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = create_resolver()
+app = create_resolver(check_session(services), *validation())
 
 
-@app.get("/oauth/ecwid/callback")
-def ecwid_install_callback() -> Response[str]:
+@app.get("/oauth/ecwid/callback", responses=answers({302: REDIRECT}, 400, 403, 409, 503))
+def ecwid_install_callback(
+    code: OptionalQuery = None, store_id: OptionalQuery = None, error: OptionalQuery = None
+) -> Response[str]:
     location = install.install_store(
-        services(),
-        code=query(app, "code"),
-        store_id=query(app, "store_id"),
-        error=query(app, "error"),
-        base_url=base_url(app),
+        services(), code=code, store_id=store_id, error=error, base_url=base_url(app, services)
     )
     return redirect(location)
 
 
-@app.post("/api/stores/<store_id>/connect")
-def connect_tiktok(store_id: str) -> Response[str]:
-    authorized = session_store(app, store_id)
-    request = parse_body(app, ConnectRequest)
-    url = connect.start_connect(services(), authorized, request.phone, base_url(app))
-    return json_response({"authorize_url": url})
+@app.post("/api/stores/<store_id>/connect", responses=answers({200: AuthorizeUrl}, 400, 401, 403, 404, 409, 422))
+def connect_tiktok(store_id: SessionStore, body: Annotated[ConnectRequest, Body()]) -> AuthorizeUrl:
+    url = connect.start_connect(services(), store_id, body.phone, base_url(app, services))
+    return AuthorizeUrl(authorize_url=url)
 
 
-@app.get("/oauth/tiktok/callback")
-def tiktok_callback() -> Response[str]:
-    return redirect(connect.finish_connect(services(), auth_code=query(app, "auth_code"), state=query(app, "state")))
+@app.get("/oauth/tiktok/callback", responses=answers({302: REDIRECT}, 400, 403, 404, 409, 503))
+def tiktok_callback(auth_code: OptionalQuery = None, state: OptionalQuery = None) -> Response[str]:
+    return redirect(connect.finish_connect(services(), auth_code=auth_code, state=state))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import create_resolver, json_response, raw_body
+from tiktok_channel.api.http import JSON_OBJECT, answers, create_resolver, raw_body
 from tiktok_channel.runtime import services
 from tiktok_channel.services import webhooks
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+# No session and no model: the signature over Ecwid's raw body is the check (services.webhooks).
 app = create_resolver()
 
 
-@app.post("/webhooks/ecwid")
-def ecwid_webhook() -> Response[str]:
+@app.post("/webhooks/ecwid", responses=answers({200: JSON_OBJECT}, 400, 401))
+def ecwid_webhook() -> dict[str, Any]:
     signature = app.current_event.headers.get(webhooks.SIGNATURE_HEADER)
     webhooks.receive_webhook(services(), raw_body(app), signature)
-    return json_response({})  # ignored events too: any other answer makes Ecwid retry
+    return {}  # ignored events too: any other answer makes Ecwid retry
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,52 +3,50 @@ step, the Connect TikTok Storefront button and TikTok's storefront OAuth callbac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import (
-    base_url,
-    create_resolver,
-    json_object,
-    json_response,
-    query,
-    redirect,
-    session_store,
-)
+from tiktok_channel.api.http import JSON_OBJECT, REDIRECT, answers, base_url, create_resolver, redirect
+from tiktok_channel.api.session import SessionStore, check_session
+from tiktok_channel.api.validation import OptionalQuery, validation
+from tiktok_channel.models.api import AuthorizeUrl
 from tiktok_channel.runtime import services
 from tiktok_channel.services import storefront
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = create_resolver()
+app = create_resolver(check_session(services), *validation())
 
 
-@app.get("/api/stores/<store_id>/storefront")
-def get_storefront(store_id: str) -> Response[str]:
-    return json_response(storefront.storefront_status(services(), session_store(app, store_id)))
+@app.get("/api/stores/<store_id>/storefront", responses=answers({200: JSON_OBJECT}, 401, 403, 404))
+def get_storefront(store_id: SessionStore) -> dict[str, Any]:
+    return storefront.storefront_status(services(), store_id)
 
 
-@app.post("/api/stores/<store_id>/storefront/application")
-def apply_for_storefront(store_id: str) -> Response[str]:
-    authorized = session_store(app, store_id)
-    application = storefront.read_application(json_object(app))
-    return json_response(storefront.apply(services(), authorized, application), status=201)
+@app.post(
+    "/api/stores/<store_id>/storefront/application",
+    responses=answers({201: JSON_OBJECT}, 400, 401, 403, 404, 409, 422, 503),
+    status_code=201,
+)
+def apply_for_storefront(store_id: SessionStore, form: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    # The form's own reader names each wrong field with what to enter there (`invalid_application`).
+    application = storefront.read_application(form)
+    return storefront.apply(services(), store_id, application)
 
 
-@app.post("/api/stores/<store_id>/storefront/connect")
-def connect_storefront(store_id: str) -> Response[str]:
-    authorized = session_store(app, store_id)
-    return json_response({"authorize_url": storefront.start_connect(services(), authorized, base_url(app))})
+@app.post("/api/stores/<store_id>/storefront/connect", responses=answers({200: AuthorizeUrl}, 401, 403, 404, 409))
+def connect_storefront(store_id: SessionStore) -> AuthorizeUrl:
+    return AuthorizeUrl(authorize_url=storefront.start_connect(services(), store_id, base_url(app, services)))
 
 
-@app.get("/oauth/tiktok/storefront/callback")
-def storefront_callback() -> Response[str]:
-    location = storefront.finish_connect(services(), auth_code=query(app, "auth_code"), state=query(app, "state"))
-    return redirect(location)
+@app.get("/oauth/tiktok/storefront/callback", responses=answers({302: REDIRECT}, 400, 403, 404, 409, 503))
+def storefront_callback(auth_code: OptionalQuery = None, state: OptionalQuery = None) -> Response[str]:
+    return redirect(storefront.finish_connect(services(), auth_code=auth_code, state=state))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,87 +1,128 @@
-"""What every HTTP function shares: the resolver with one error mapping, JSON bodies, sessions, redirects."""
+"""What every HTTP function shares: Powertools' resolver with the one mapping from errors to answers, the OpenAPI
+description of those answers, redirects and the API's own URL."""
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from pydantic import BaseModel, ValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from pydantic import BaseModel
 
-from tiktok_channel.errors import AppError, BadRequest, InvalidFields
-from tiktok_channel.runtime import services
-from tiktok_channel.services.session import authorize_store
+from tiktok_channel.errors import AppError, BadRequest, InvalidFields, NotFound
+from tiktok_channel.models.api import ErrorAnswer, ErrorDetail
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 
-M = TypeVar("M", bound=BaseModel)
+Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
 
-_NO_STORE = {"Cache-Control": "no-store"}
+HTML = "text/html"
+REDIRECT = "redirect"
+JSON_OBJECT = "object"
 
-
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response[str]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": error}),
-        headers=_NO_STORE,
-    )
+NOT_JSON = "The request body must be JSON."
 
 
-def json_response(body: Any, status: int = 200) -> Response[str]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body), headers=_NO_STORE
-    )
-
-
-def redirect(location: str) -> Response[str]:
-    return Response(status_code=302, body="", headers={"Location": location, **_NO_STORE})
-
-
-def create_resolver() -> APIGatewayHttpResolver:
+def create_resolver(*middlewares: Middleware) -> APIGatewayHttpResolver:
+    """The resolver of one HTTP function, running `middlewares` in order (a store route's session check, then
+    `tiktok_channel.api.validation.validation()`), where every error becomes `{"error": {"code", "message"}}`."""
     app = APIGatewayHttpResolver()
-
-    @app.exception_handler(AppError)  # type: ignore[untyped-decorator]
-    def _app_error(error: AppError) -> Response[str]:
-        logger.info("Request refused", extra={"code": error.code, "status": error.status})
-        fields = error.fields if isinstance(error, InvalidFields) else None
-        return error_response(error.status, error.code, error.message, fields)
-
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def _unexpected(error: Exception) -> Response[str]:
-        logger.exception("Unexpected failure")
-        return error_response(500, "internal_error", "Something went wrong on our side. Try again in a minute.")
-
-    @app.not_found
-    def _not_found(_: Exception) -> Response[str]:
-        return error_response(404, "not_found", "There is nothing at this address.")
-
+    app.use([_no_store, *middlewares])
+    app.exception_handler(Exception)(_error_answer)
     return app
 
 
-def parse_body(app: APIGatewayHttpResolver, model: type[M]) -> M:
-    """The request's JSON body as `model`; a clear 400 naming each bad field otherwise."""
-    raw = json_object(app)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in error.errors())
-        raise BadRequest(f"Check these fields: {fields}.", code="invalid_request") from None
+def _error_answer(error: Exception) -> Response[str]:
+    """The one mapping from an exception to an answer: what the caller did wrong is a 4xx with its code and
+    message, anything else a 500 that says nothing of the cause."""
+    refusal = _refusal(error)
+    if refusal is None:
+        logger.exception("Unexpected failure")
+        return _error_response(500, "internal_error", "Something went wrong on our side. Try again in a minute.")
+    logger.info("Request refused", extra={"code": refusal.code, "status": refusal.status})
+    fields = refusal.fields if isinstance(refusal, InvalidFields) else None
+    return _error_response(refusal.status, refusal.code, refusal.message, fields)
 
 
-def json_object(app: APIGatewayHttpResolver) -> dict[str, Any]:
-    """The request's body, which must be a JSON object."""
-    try:
-        raw = app.current_event.json_body
-    except (json.JSONDecodeError, TypeError, ValueError):
-        raise BadRequest("The request body must be JSON.", code="invalid_json") from None
-    if not isinstance(raw, dict):
-        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
-    return raw
+def _refusal(error: Exception) -> AppError | None:
+    if isinstance(error, AppError):
+        return error
+    if isinstance(error, RequestValidationError):
+        return BadRequest(f"Check these fields: {_field_names(error)}.", code="invalid_request")
+    if isinstance(error, RequestUnsupportedContentType):
+        return BadRequest("Send the request body as JSON (Content-Type: application/json).", code="invalid_json")
+    if isinstance(error, NotFoundError):
+        return NotFound("There is nothing at this address.")
+    return None
+
+
+def _field_names(error: RequestValidationError) -> str:
+    """The wrong fields as the caller named them: `phone`, `business_address.city`, `status` (never values)."""
+    names: list[str] = []
+    for problem in error.errors():
+        where, *path = problem["loc"]  # where: body, query, path or header
+        name = ".".join(str(part) for part in path) or str(where)
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
+def _error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response[str]:
+    """A refusal or failure as the API answers it: `{"error": {"code", "message"}}`, plus `fields` for a form."""
+    body = ErrorAnswer(error=ErrorDetail(code=code, message=message, fields=fields or None))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(exclude_none=True),
+        headers={"Cache-Control": "no-store"},  # no middleware sees an exception's answer
+    )
+
+
+def _no_store(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Answers carry sessions, payloads and a store's data: no cache keeps them, unless the route says otherwise."""
+    response = next_middleware(app)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def answers(success: Mapping[int, type[BaseModel] | str], *errors: int) -> dict[int, OpenAPIResponse]:
+    """A route's `responses=`: the statuses it answers, for its OpenAPI document (docs/contract.md's test reads it).
+
+    `success` maps each status the route answers by design to its body: a model, `JSON_OBJECT`, `HTML` or
+    `REDIRECT`; each of `errors` answers `{"error": {"code", "message"}}`.
+    """
+    documented: dict[int, OpenAPIResponse] = {
+        status: {"description": HTTPStatus(status).phrase, "content": _content(body)}
+        for status, body in success.items()
+    }
+    for status in errors:
+        documented[status] = {"description": HTTPStatus(status).phrase, "content": _content(ErrorAnswer)}
+    return documented
+
+
+def _content(body: type[BaseModel] | str) -> dict[str, Any]:
+    if body == REDIRECT:
+        return {}  # the Location header is the answer
+    if body == HTML:
+        return {HTML: {"schema": {"type": "string"}}}
+    if body == JSON_OBJECT:
+        return {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}}
+    return {content_types.APPLICATION_JSON: {"model": body}}
+
+
+def redirect(location: str) -> Response[str]:
+    """A 302 to `location` (the browser follows it; nothing caches it)."""
+    return Response(status_code=302, body="", headers={"Location": location})
 
 
 def raw_body(app: APIGatewayHttpResolver) -> str | None:
@@ -89,20 +130,12 @@ def raw_body(app: APIGatewayHttpResolver) -> str | None:
     try:
         return app.current_event.decoded_body
     except ValueError:  # not base64 (binascii.Error) or not UTF-8 (UnicodeDecodeError): not JSON either
-        raise BadRequest("The request body must be JSON.", code="invalid_json") from None
+        raise BadRequest(NOT_JSON, code="invalid_json") from None
 
 
-def base_url(app: APIGatewayHttpResolver) -> str:
+def base_url(app: APIGatewayHttpResolver, services: Callable[[], Services]) -> str:
     """The API's own URL for redirect URIs: PUBLIC_BASE_URL, else the host this request arrived on."""
     configured = services().settings.public_base_url
     if configured:
         return configured
     return f"https://{app.current_event.request_context.domain_name}"
-
-
-def session_store(app: APIGatewayHttpResolver, store_id: str) -> int:
-    return authorize_store(services(), app.current_event.headers.get("authorization"), store_id)
-
-
-def query(app: APIGatewayHttpResolver, name: str) -> str | None:
-    return (app.current_event.query_string_parameters or {}).get(name)

@@ -1,17 +1,97 @@
-"""Bodies of the app's own HTTP API (design.md, "HTTP API")."""
+"""Bodies of the app's own HTTP API (docs/contract.md): what the routes take and what they answer."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class SessionRequest(BaseModel):
+class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+
+class _Answer(BaseModel):
+    # An answer carries exactly its model's fields: a service that starts answering more fails the tests.
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ----------------------------------------------------------------------------------
+class SessionRequest(_Request):
+    """POST /api/session: Ecwid's encrypted payload, as the merchant page received it."""
 
     payload: str = Field(min_length=1, max_length=8192)
 
 
-class ConnectRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+class ConnectRequest(_Request):
+    """POST /api/stores/{storeId}/connect: the phone the merchant typed (normalized by the service)."""
 
     phone: str = Field(max_length=40)
+
+
+# -- answers -----------------------------------------------------------------------------------
+class ErrorDetail(_Answer):
+    """What went wrong: a stable snake_case `code`, a `message` that says what to do, and for a form `fields`
+    (each wrong field and what to enter there)."""
+
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorAnswer(_Answer):
+    """Every refusal and failure: `{"error": {"code", "message"}}`."""
+
+    error: ErrorDetail
+
+
+class SessionAnswer(_Answer):
+    """A merchant page session: the bearer token of the store routes, for at most an hour."""
+
+    session: str
+    store_id: int
+    expires_at: str
+
+
+class AuthorizeUrl(_Answer):
+    """Where the merchant's browser goes next: TikTok's authorize page."""
+
+    authorize_url: str
+
+
+class SyncJob(_Answer):
+    """The full sync "Sync Products" queued, or the one already queued or running."""
+
+    job_id: str
+    state: Literal["idle", "queued", "running"]
+
+
+class ProductReason(_Answer):
+    """Why TikTok rejected a product or the app held it back, and what to do about it."""
+
+    message: str
+    suggestion: str | None
+
+
+class ListedProduct(_Answer):
+    """One SKU of a product list."""
+
+    sku_id: str
+    product_id: int
+    title: str
+    status: str
+    reasons: list[ProductReason]
+
+
+class ProductPage(_Answer):
+    """One page of a status's products; `next_cursor` asks for the next page (null on the last one)."""
+
+    items: list[ListedProduct]
+    next_cursor: str | None
+
+
+class DisconnectAnswer(_Answer):
+    """The store is disconnected here; TikTok was told at once ("done") or will be in the background."""
+
+    status: Literal["disconnected"]
+    remote_cleanup: Literal["done", "pending"]
