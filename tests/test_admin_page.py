@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from tests.app_stack import AppStack
-from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository, Reason, SkuRecord
+from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository
+from tiktok_channel.models.catalog import Reason, SkuRecord
 from tiktok_channel.services.products import PAGE_SIZE
 
 STORE = 1003

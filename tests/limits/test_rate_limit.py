@@ -22,10 +22,10 @@ from tiktok_channel.adapters.rate_limit import (
     TIKTOK_LIMITS,
     FleetRateLimiter,
     Limit,
-    PausedError,
     call_spacing,
     tiktok_bucket,
 )
+from tiktok_channel.errors import PausedError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
