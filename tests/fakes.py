@@ -145,6 +145,11 @@ def _stored(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values set one by one in an update expression: each serialized on its own (a None is stored as NULL)."""
+    return {name: _stored(value) for name, value in values.items()}
+
+
 def _map(model: BaseModel) -> dict[str, Any]:
     stored: dict[str, Any] = _stored(model.model_dump(mode="python", exclude_none=True))
     return stored
@@ -237,8 +242,9 @@ class FakeStoreRepository:
         store = self._t.items.get(store_key(state.store_id))
         if record is None or record.get("status") != "issued" or store is None:
             raise ConcurrentUpdate("the OAuth state was used by another request")
+        written = _map(pending)  # every value is serialized before anything is written, as boto3 does
         record.update(status="consumed", auth_code_hash=auth_code_hash)
-        store["pending_connection"] = _map(pending)
+        store["pending_connection"] = written
         store["version"] += 1
 
     def set_state_status(self, store_id: int, nonce: str, status: str) -> None:
@@ -247,8 +253,7 @@ class FakeStoreRepository:
 
     def update_pending(self, store_id: int, nonce: str, **fields: Any) -> None:
         store = self._pending_store(store_id, nonce)
-        for name, value in fields.items():
-            store["pending_connection"][name] = _stored(value)
+        store["pending_connection"].update(_attributes(fields))
         store["version"] += 1
 
     def abandon_connection(self, store_id: int, nonce: str) -> None:
@@ -265,14 +270,14 @@ class FakeStoreRepository:
         self, store_id: int, nonce: str, connection: TikTokConnection, sync: SyncState, now: str
     ) -> Store:
         store = self._pending_store(store_id, nonce)
+        written = {"tiktok": _map(connection), "sync": _map(sync)}
         del store["pending_connection"]
         store.update(
-            tiktok=_map(connection),
+            written,
             status="connected",
             epoch=store.get("epoch", 0) + 1,
             connection_nonce=nonce,
             connected_shard=f"SHARD#{store_id % CONNECTED_SHARDS:02d}",
-            sync=_map(sync),
             updated_at=now,
             version=store["version"] + 1,
         )
@@ -308,9 +313,7 @@ class FakeStoreRepository:
 
     def save_sync(self, store_id: int, epoch: int, sync: SyncState, products: ProductCounts | None = None) -> None:
         item = self._at_epoch(store_id, epoch)
-        item["sync"] = _map(sync)
-        if products is not None:
-            item["products"] = _map(products)
+        item.update({"sync": _map(sync)} if products is None else {"sync": _map(sync), "products": _map(products)})
 
     def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int]) -> None:
         moves = {status: change for status, change in changes.items() if change}
@@ -469,6 +472,7 @@ class FakeCleanupRepository:
         removes = ["tiktok", "pending_connection", "connected_shard", "connection_nonce", "notice"]
         if uninstall:
             removes += ["ecwid_token", "ecwid_scope", "phone", "email", "install_code_hash"]
+        written = [{**_map(cleanup), "ttl": int(at) + CLEANUP_TTL_SECONDS} for cleanup in cleanups]
         for name in removes:
             item.pop(name, None)
         item.update(
@@ -483,11 +487,8 @@ class FakeCleanupRepository:
         if cleanups:
             item["remote_cleanup"] = _map(RemoteCleanup(state="pending", updated_at=now))
         self._t.items.pop(storefront_key(store.store_id), None)
-        for cleanup in cleanups:
-            self._t.items[_cleanup_key(store.store_id, cleanup.cleanup_id)] = {
-                **_map(cleanup),
-                "ttl": int(at) + CLEANUP_TTL_SECONDS,
-            }
+        for cleanup, values in zip(cleanups, written, strict=True):
+            self._t.items[_cleanup_key(store.store_id, cleanup.cleanup_id)] = values
 
     def retire_states(self, store_id: int) -> int:
         retired = 0
@@ -558,7 +559,7 @@ class FakeStorefrontRepository:
         sets: Mapping[str, Any] | None = None,
         removes: Collection[str] = (),
     ) -> None:
-        fields = dict(sets or {})
+        fields = _attributes(sets or {})  # serialized before anything is written
         if set(fields) & set(removes):
             raise AwsClientError("ValidationException", "Two document paths overlap with each other")
         store = self._t.items.get(store_key(store_id))
@@ -571,8 +572,7 @@ class FakeStorefrontRepository:
         store.update(storefront_state=move.state, updated_at=move.at, version=store["version"] + 1)
         record = self._t.items.setdefault(storefront_key(store_id), {})
         record.update(store_id=store_id, history=[*record.get("history", []), _map(move)], updated_at=move.at)
-        for name, value in fields.items():
-            record[name] = _stored(value)
+        record.update(fields)
         for name in removes:
             record.pop(name, None)
 

@@ -29,3 +29,21 @@ def services() -> Any:
     from tests.fast.steps import fresh_services
 
     return fresh_services()
+
+
+@pytest.fixture
+def installed(services: Any) -> Any:
+    """The fakes with store 1003 installed (Ecwid's demo store: US, USD)."""
+    from tests.fast.steps import install_store
+
+    install_store(services)
+    return services
+
+
+@pytest.fixture
+def connected(services: Any) -> Any:
+    """The fakes with store 1003 installed, connected to TikTok, and its first sync done."""
+    from tests.fast.steps import connected_store
+
+    connected_store(services)
+    return services

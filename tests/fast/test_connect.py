@@ -35,12 +35,6 @@ from tiktok_channel.services.disconnect import disconnect_store
 APP_PAGE = "https://my.ecwid.com/store/1003#app:name=tiktok"
 
 
-@pytest.fixture
-def installed(services: FakeServices) -> FakeServices:
-    install_store(services)
-    return services
-
-
 def press_connect(services: FakeServices, phone: str = PHONE) -> str:
     """The merchant presses Connect: answers the state TikTok will bring back."""
     return state_of(start_connect(services, STORE_ID, phone, BASE_URL))

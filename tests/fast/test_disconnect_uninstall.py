@@ -33,7 +33,8 @@ from tiktok_channel.services.webhooks import receive_webhook
 
 
 @pytest.fixture
-def connected(services: FakeServices) -> FakeServices:
+def selling(services: FakeServices) -> FakeServices:
+    """Connected, with two products on TikTok."""
     install_store(services)
     services.ecwid().add_product(STORE_ID, "Shirt")
     services.ecwid().add_product(STORE_ID, "Mug")
@@ -52,54 +53,54 @@ def on_tiktok(services: FakeServices) -> set[str]:
     return set(services.tiktok().catalog_of(str(STORE_ID)).products)
 
 
-def test_disconnect_takes_the_store_down_here_and_tells_tiktok_at_once(connected: FakeServices):
-    apply_for_storefront(connected)
-    token = tiktok_token(connected)
+def test_disconnect_takes_the_store_down_here_and_tells_tiktok_at_once(selling: FakeServices):
+    apply_for_storefront(selling)
+    token = tiktok_token(selling)
 
-    answer = disconnect_store(connected, STORE_ID)
+    answer = disconnect_store(selling, STORE_ID)
 
     assert answer.as_json() == {"status": "disconnected", "remote_cleanup": "done"}
-    store = store_of(connected)
+    store = store_of(selling)
     assert (store.status, store.epoch, store.tiktok, store.storefront_state) == ("disconnected", 2, None, "not_applied")
     assert (store.products.pending, store.sync.state) == (0, "idle")
     assert store.remote_cleanup is not None
     assert store.remote_cleanup.state == "done"
-    assert list(connected.stores.connected_stores()) == []
-    assert list(connected.catalog.all_skus(STORE_ID)) == []
-    assert connected.storefronts.get(STORE_ID) is None
-    assert connected.cleanups.pending(STORE_ID) == []
-    tiktok = connected.tiktok()
+    assert list(selling.stores.connected_stores()) == []
+    assert list(selling.catalog.all_skus(STORE_ID)) == []
+    assert selling.storefronts.get(STORE_ID) is None
+    assert selling.cleanups.pending(STORE_ID) == []
+    tiktok = selling.tiktok()
     assert tiktok.tokens[token].revoked
     assert not tiktok.profiles[("ECWID", str(STORE_ID))].connected
-    assert connected.quick_tiktok_asked == 1  # the merchant waits: short timeouts
-    assert [m["kind"] for m in connected.queue.waiting_fields()] == ["cleanup"]
-    assert open_session(connected, admin_payload(connected))["store_id"] == STORE_ID  # still installed
+    assert selling.quick_tiktok_asked == 1  # the merchant waits: short timeouts
+    assert [m["kind"] for m in selling.queue.waiting_fields()] == ["cleanup"]
+    assert open_session(selling, admin_payload(selling))["store_id"] == STORE_ID  # still installed
 
 
-def test_work_queued_for_the_old_connection_does_nothing_after_a_disconnect(connected: FakeServices):
-    request_sync(connected, STORE_ID)
-    body = webhook("product.updated", next(iter(connected.ecwid().stores[STORE_ID].products)))
-    receive_webhook(connected, json.dumps(body), signature(body))
-    calls = len(connected.tiktok().calls)
+def test_work_queued_for_the_old_connection_does_nothing_after_a_disconnect(selling: FakeServices):
+    request_sync(selling, STORE_ID)
+    body = webhook("product.updated", next(iter(selling.ecwid().stores[STORE_ID].products)))
+    receive_webhook(selling, json.dumps(body), signature(body))
+    calls = len(selling.tiktok().calls)
 
-    disconnect_store(connected, STORE_ID)
-    after_disconnect = len(connected.tiktok().calls)
+    disconnect_store(selling, STORE_ID)
+    after_disconnect = len(selling.tiktok().calls)
 
-    assert deliver(connected) == ["dropped", "dropped", "done"]
+    assert deliver(selling) == ["dropped", "dropped", "done"]
     assert after_disconnect > calls
-    assert connected.tiktok().calls[after_disconnect:] == []
-    assert list(connected.catalog.all_skus(STORE_ID)) == []
+    assert selling.tiktok().calls[after_disconnect:] == []
+    assert list(selling.catalog.all_skus(STORE_ID)) == []
 
 
-def test_disconnecting_again_is_harmless(connected: FakeServices):
-    disconnect_store(connected, STORE_ID)
-    deliver(connected)
-    before, calls = connected.table.snapshot(), len(connected.tiktok().calls)
+def test_disconnecting_again_is_harmless(selling: FakeServices):
+    disconnect_store(selling, STORE_ID)
+    deliver(selling)
+    before, calls = selling.table.snapshot(), len(selling.tiktok().calls)
 
-    assert disconnect_store(connected, STORE_ID).as_json() == {"status": "disconnected", "remote_cleanup": "done"}
-    assert connected.table.snapshot() == before
-    assert connected.tiktok().calls[calls:] == []
-    assert connected.queue.waiting == []
+    assert disconnect_store(selling, STORE_ID).as_json() == {"status": "disconnected", "remote_cleanup": "done"}
+    assert selling.table.snapshot() == before
+    assert selling.tiktok().calls[calls:] == []
+    assert selling.queue.waiting == []
 
 
 def test_a_store_that_never_installed_cannot_disconnect(services: FakeServices):
@@ -108,47 +109,47 @@ def test_a_store_that_never_installed_cannot_disconnect(services: FakeServices):
     refused(error, 404, "store_not_found")
 
 
-def test_tiktok_down_leaves_the_cleanup_to_the_worker_until_tiktok_confirms(connected: FakeServices):
-    token = tiktok_token(connected)
-    connected.tiktok().fail("disconnect_shop", TikTokUnavailable("TikTok failed with HTTP 503"), times=2)
+def test_tiktok_down_leaves_the_cleanup_to_the_worker_until_tiktok_confirms(selling: FakeServices):
+    token = tiktok_token(selling)
+    selling.tiktok().fail("disconnect_shop", TikTokUnavailable("TikTok failed with HTTP 503"), times=2)
 
-    assert disconnect_store(connected, STORE_ID).remote_cleanup == "pending"
+    assert disconnect_store(selling, STORE_ID).remote_cleanup == "pending"
 
-    store = store_of(connected)
+    store = store_of(selling)
     assert store.status == "disconnected"
     assert store.remote_cleanup is not None
     assert (store.remote_cleanup.state, store.remote_cleanup.attempts) == ("pending", 1)
     assert "TikTokUnavailable" in (store.remote_cleanup.last_error or "")
-    [left] = connected.cleanups.pending(STORE_ID)
-    assert connected.cipher.decrypt(left.access_token, store_id=STORE_ID, field="tiktok_token") == token
-    assert not connected.tiktok().tokens[token].revoked
+    [left] = selling.cleanups.pending(STORE_ID)
+    assert selling.cipher.decrypt(left.access_token, store_id=STORE_ID, field="tiktok_token") == token
+    assert not selling.tiktok().tokens[token].revoked
 
     with pytest.raises(TikTokUnavailable):
-        deliver(connected)  # TikTok still down: the message comes back later
-    assert len(connected.queue.delays) == 1
-    assert deliver(connected) == ["done"]
+        deliver(selling)  # TikTok still down: the message comes back later
+    assert len(selling.queue.delays) == 1
+    assert deliver(selling) == ["done"]
 
-    assert connected.tiktok().tokens[token].revoked
-    assert connected.cleanups.pending(STORE_ID) == []
-    outcome = store_of(connected).remote_cleanup
+    assert selling.tiktok().tokens[token].revoked
+    assert selling.cleanups.pending(STORE_ID) == []
+    outcome = store_of(selling).remote_cleanup
     assert outcome is not None
     assert outcome.state == "done"
 
 
-def test_a_token_tiktok_already_revoked_counts_as_done(connected: FakeServices):
-    connected.tiktok().revoke_all()
+def test_a_token_tiktok_already_revoked_counts_as_done(selling: FakeServices):
+    selling.tiktok().revoke_all()
 
-    assert disconnect_store(connected, STORE_ID).remote_cleanup == "done"
-    assert connected.cleanups.pending(STORE_ID) == []
+    assert disconnect_store(selling, STORE_ID).remote_cleanup == "done"
+    assert selling.cleanups.pending(STORE_ID) == []
 
 
-def test_a_business_profile_tiktok_refuses_to_touch_is_not_asked_again(connected: FakeServices):
-    token = tiktok_token(connected)
-    connected.tiktok().fail("disconnect_business_profile", TikTokRequestRejected("code 40001", code=40001))
+def test_a_business_profile_tiktok_refuses_to_touch_is_not_asked_again(selling: FakeServices):
+    token = tiktok_token(selling)
+    selling.tiktok().fail("disconnect_business_profile", TikTokRequestRejected("code 40001", code=40001))
 
-    assert disconnect_store(connected, STORE_ID).remote_cleanup == "done"
-    assert connected.tiktok().tokens[token].revoked
-    assert connected.tiktok().calls.count("disconnect_business_profile") == 1
+    assert disconnect_store(selling, STORE_ID).remote_cleanup == "done"
+    assert selling.tiktok().tokens[token].revoked
+    assert selling.tiktok().calls.count("disconnect_business_profile") == 1
 
 
 def test_a_half_made_connections_token_is_revoked_too(services: FakeServices):
@@ -180,38 +181,38 @@ def test_a_tiktok_page_left_open_cannot_connect_the_store_after_a_disconnect(ser
     assert services.tiktok().tokens == {}
 
 
-def test_reconnecting_finds_the_same_catalog_and_replaces_its_content(connected: FakeServices):
-    catalog_id = connected.tiktok().catalog_of(str(STORE_ID)).catalog_id
-    shirt, mug = connected.ecwid().stores[STORE_ID].products
-    disconnect_store(connected, STORE_ID)
-    deliver(connected)
-    connected.ecwid().delete_product(STORE_ID, mug)
+def test_reconnecting_finds_the_same_catalog_and_replaces_its_content(selling: FakeServices):
+    catalog_id = selling.tiktok().catalog_of(str(STORE_ID)).catalog_id
+    shirt, mug = selling.ecwid().stores[STORE_ID].products
+    disconnect_store(selling, STORE_ID)
+    deliver(selling)
+    selling.ecwid().delete_product(STORE_ID, mug)
 
-    connect_store(connected)
-    deliver(connected)
+    connect_store(selling)
+    deliver(selling)
 
-    store = store_of(connected)
+    store = store_of(selling)
     assert store.tiktok is not None
     assert store.tiktok.catalog_id == catalog_id
     assert (store.status, store.epoch) == ("connected", 3)
-    assert on_tiktok(connected) == {str(shirt)}
-    assert connected.tiktok().created_catalogs == []
+    assert on_tiktok(selling) == {str(shirt)}
+    assert selling.tiktok().created_catalogs == []
 
 
-def test_uninstall_forgets_the_ecwid_token_the_phone_and_the_email(connected: FakeServices):
-    payload = admin_payload(connected)
-    connected.ecwid().revoke_tokens(STORE_ID)  # Ecwid refuses the app's token once it is uninstalled
+def test_uninstall_forgets_the_ecwid_token_the_phone_and_the_email(selling: FakeServices):
+    payload = admin_payload(selling)
+    selling.ecwid().revoke_tokens(STORE_ID)  # Ecwid refuses the app's token once it is uninstalled
     body = webhook("application.uninstalled", str(STORE_ID))
-    receive_webhook(connected, json.dumps(body), signature(body))
+    receive_webhook(selling, json.dumps(body), signature(body))
 
-    assert deliver(connected)[0] == "uninstalled"
+    assert deliver(selling)[0] == "uninstalled"
 
-    store = store_of(connected)
+    store = store_of(selling)
     assert (store.status, store.ecwid_token, store.phone, store.email) == ("disconnected", None, None, "")
     assert store.tiktok is None
     with pytest.raises(Unauthorized):
-        open_session(connected, payload)
-    assert connected.tiktok().revoked_by_app
+        open_session(selling, payload)
+    assert selling.tiktok().revoked_by_app
 
 
 def test_an_uninstall_of_a_store_the_app_does_not_know_is_ignored(services: FakeServices):

@@ -13,12 +13,6 @@ from tiktok_channel.services.disconnect import disconnect_store
 from tiktok_channel.services.jobs import enqueue_scheduled_syncs, request_sync
 
 
-@pytest.fixture
-def connected(services: FakeServices) -> FakeServices:
-    connected_store(services)
-    return services
-
-
 def sync_messages(services: FakeServices) -> list[dict[str, Any]]:
     return [m for m in services.queue.waiting_fields() if m["kind"] == "sync"]
 

@@ -12,18 +12,11 @@ from tests.fast.steps import (
     STORE_ID,
     apply_for_storefront,
     connect_store,
-    connected_store,
     fresh_services,
     install_store,
     store_of,
 )
 from tiktok_channel.services.operator import run
-
-
-@pytest.fixture
-def connected(services: FakeServices) -> FakeServices:
-    connected_store(services)
-    return services
 
 
 def refused_action(services: FakeServices, event: Any, code: str) -> str:

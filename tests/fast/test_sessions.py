@@ -13,12 +13,6 @@ from tiktok_channel.services.disconnect import uninstall_store
 from tiktok_channel.services.session import authorize_store, open_session
 
 
-@pytest.fixture
-def installed(services: FakeServices) -> FakeServices:
-    install_store(services)
-    return services
-
-
 def bearer(services: FakeServices, store_id: int = STORE_ID) -> str:
     return f"Bearer {open_session(services, admin_payload(services, store_id))['session']}"
 

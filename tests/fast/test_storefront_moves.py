@@ -27,12 +27,6 @@ from tiktok_channel.services.storefront import read_application, record_decision
 APP_PAGE = "https://my.ecwid.com/store/1003#app:name=tiktok"
 
 
-@pytest.fixture
-def connected(services: FakeServices) -> FakeServices:
-    connected_store(services)
-    return services
-
-
 def refused_move(services: FakeServices, move: Any, status: int, code: str) -> str:
     """The move answers this error, and nothing was written or published."""
     before, published = services.table.snapshot(), list(services.events.published)
