@@ -24,12 +24,19 @@ from tests.fast.steps import (
     store_of,
     webhook,
 )
-from tiktok_channel.errors import AppError, TikTokRequestRejected, TikTokUnavailable, Unauthorized
+from tiktok_channel.errors import (
+    AppError,
+    TikTokRequestRejected,
+    TikTokUnavailable,
+    TransientError,
+    Unauthorized,
+)
 from tiktok_channel.services import connect
 from tiktok_channel.services.disconnect import disconnect_store, uninstall_store
 from tiktok_channel.services.jobs import request_sync
 from tiktok_channel.services.session import open_session
 from tiktok_channel.services.webhooks import receive_webhook
+from tiktok_channel.services.worker import handle_message
 
 
 @pytest.fixture
@@ -134,6 +141,22 @@ def test_tiktok_down_leaves_the_cleanup_to_the_worker_until_tiktok_confirms(sell
     outcome = store_of(selling).remote_cleanup
     assert outcome is not None
     assert outcome.state == "done"
+
+
+def test_a_cleanup_the_worker_has_no_time_for_comes_back_untouched(selling: FakeServices):
+    token = tiktok_token(selling)
+    selling.tiktok().fail("disconnect_shop", TikTokUnavailable("TikTok failed with HTTP 503"))
+    disconnect_store(selling, STORE_ID)
+    message = selling.queue.receive() or pytest.fail("no cleanup message")
+    calls = len(selling.tiktok().calls)
+
+    with pytest.raises(TransientError):
+        handle_message(selling, message.body, receipt_handle="r", receive_count=2, remaining_seconds=lambda: 10.0)
+
+    assert selling.queue.delays == [("r", 60.0)]
+    assert selling.tiktok().calls[calls:] == []
+    assert not selling.tiktok().tokens[token].revoked
+    assert len(selling.cleanups.pending(STORE_ID)) == 1
 
 
 def test_a_token_tiktok_already_revoked_counts_as_done(selling: FakeServices):
