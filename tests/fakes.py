@@ -855,10 +855,14 @@ class FakeEcwid(_Faults):
         return product_id
 
     def update_product(self, store_id: int, product_id: int, **changes: Any) -> None:
-        """Change Ecwid fields (camelCase); `image=(w, h, ext)` replaces the main image."""
+        """Change Ecwid fields (camelCase); `image=(w, h, ext)` replaces the main image, `image=None` removes it."""
         product = self.stores[store_id].products[product_id]
         if "image" in changes:
-            product["originalImage"] = _ecwid_image(store_id, product_id, changes.pop("image"))
+            image = changes.pop("image")
+            if image is None:
+                product.pop("originalImage", None)
+            else:
+                product["originalImage"] = _ecwid_image(store_id, product_id, image)
         if "price" in changes:
             changes.setdefault("defaultDisplayedPrice", changes["price"])
         product.update(changes)
