@@ -615,6 +615,7 @@ class FakeCatalogQueue(_Faults):
         self.dead_letters: list[SentMessage] = []
         self.delays: list[tuple[str, float]] = []  # (receipt handle, seconds until it is seen again)
         self._seen: dict[tuple[str, str], float] = {}
+        self._received: set[str] = set()  # receipt handles of messages handed to a worker
 
     def send(self, message: QueueMessage) -> None:
         self._call("send")
@@ -627,6 +628,8 @@ class FakeCatalogQueue(_Faults):
 
     def delay(self, receipt_handle: str, seconds: float) -> None:
         self._call("delay")
+        if receipt_handle not in self._received:
+            raise AwsClientError("ReceiptHandleIsInvalid", "The input receipt handle is invalid")
         self.delays.append((receipt_handle, seconds))
 
     def redrive(self, dead_letter_url: str) -> int:
@@ -644,7 +647,16 @@ class FakeCatalogQueue(_Faults):
     # -- what the worker's side does ----------------------------------------------------------------------------
     def receive(self) -> SentMessage | None:
         """The next waiting message (removed: the caller settles it)."""
-        return self.waiting.pop(0) if self.waiting else None
+        if not self.waiting:
+            return None
+        message = self.waiting.pop(0)
+        self._received.add(message.receipt_handle)
+        return message
+
+    def put(self, body: str, group_id: str, deduplication_id: str) -> SentMessage:
+        """A body another sender put on the queue (an earlier release, an operator's console), whatever it holds."""
+        self._accept(body, group_id, deduplication_id)
+        return self.accepted[-1]
 
     def to_dead_letters(self, message: SentMessage) -> None:
         """A message that used up its receives (maxReceiveCount)."""

@@ -19,7 +19,7 @@ from aws_lambda_powertools import Metrics
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tests.fakes import ECWID_CLIENT_SECRET, FakeServices
+from tests.fakes import ECWID_CLIENT_SECRET, FakeServices, SentMessage
 from tiktok_channel.errors import AppError
 from tiktok_channel.models.store import Store
 from tiktok_channel.services import connect, install, storefront
@@ -80,18 +80,30 @@ def deliver(services: FakeServices, *, limit: int = 100) -> list[str]:
         if message is None:
             return outcomes
         try:
-            outcome = handle_message(
-                services,
-                message.body,
-                receipt_handle=message.receipt_handle,
-                receive_count=1,
-                remaining_seconds=lambda: 900.0,
-            )
+            outcome = work_on(services, message)
         except Exception:
             services.queue.waiting.insert(0, message)
             raise
         outcomes.append(outcome)
     raise AssertionError(f"the queue did not empty after {limit} messages")
+
+
+def next_message(services: FakeServices) -> SentMessage:
+    """The worker receives the next waiting message."""
+    message = services.queue.receive()
+    assert message is not None, "no message is waiting"
+    return message
+
+
+def work_on(services: FakeServices, message: SentMessage, *, receive_count: int = 1, seconds: float = 900.0) -> str:
+    """The worker handles one received message, its receive count and its invocation's time left as given."""
+    return handle_message(
+        services,
+        message.body,
+        receipt_handle=message.receipt_handle,
+        receive_count=receive_count,
+        remaining_seconds=lambda: seconds,
+    )
 
 
 def connected_store(services: FakeServices, store_id: int = STORE_ID, *, country: str = "US") -> None:

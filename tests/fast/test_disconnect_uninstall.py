@@ -18,11 +18,13 @@ from tests.fast.steps import (
     connected_store,
     deliver,
     install_store,
+    next_message,
     refused,
     signature,
     state_of,
     store_of,
     webhook,
+    work_on,
 )
 from tiktok_channel.errors import (
     AppError,
@@ -36,7 +38,6 @@ from tiktok_channel.services.disconnect import disconnect_store, uninstall_store
 from tiktok_channel.services.jobs import request_sync
 from tiktok_channel.services.session import open_session
 from tiktok_channel.services.webhooks import receive_webhook
-from tiktok_channel.services.worker import handle_message
 
 
 @pytest.fixture
@@ -147,13 +148,13 @@ def test_a_cleanup_the_worker_has_no_time_for_comes_back_untouched(selling: Fake
     token = tiktok_token(selling)
     selling.tiktok().fail("disconnect_shop", TikTokUnavailable("TikTok failed with HTTP 503"))
     disconnect_store(selling, STORE_ID)
-    message = selling.queue.receive() or pytest.fail("no cleanup message")
+    message = next_message(selling)
     calls = len(selling.tiktok().calls)
 
     with pytest.raises(TransientError):
-        handle_message(selling, message.body, receipt_handle="r", receive_count=2, remaining_seconds=lambda: 10.0)
+        work_on(selling, message, receive_count=2, seconds=10.0)
 
-    assert selling.queue.delays == [("r", 60.0)]
+    assert selling.queue.delays == [(message.receipt_handle, 60.0)]
     assert selling.tiktok().calls[calls:] == []
     assert not selling.tiktok().tokens[token].revoked
     assert len(selling.cleanups.pending(STORE_ID)) == 1

@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeServices
-from tests.fast.steps import STORE_ID, connect_store, connected_store, deliver, install_store, refused, store_of
+from tests.fast.steps import (
+    STORE_ID,
+    connect_store,
+    connected_store,
+    deliver,
+    install_store,
+    next_message,
+    refused,
+    store_of,
+)
 from tiktok_channel.errors import Conflict, NotFound
 from tiktok_channel.services.disconnect import disconnect_store
 from tiktok_channel.services.jobs import enqueue_scheduled_syncs, request_sync
@@ -49,7 +58,7 @@ def test_after_the_job_ran_a_new_one_starts(connected: FakeServices):
 
 def test_a_job_queued_three_hours_ago_is_taken_as_lost(connected: FakeServices):
     lost = request_sync(connected, STORE_ID)
-    connected.queue.to_dead_letters(connected.queue.receive() or pytest.fail("nothing queued"))
+    connected.queue.to_dead_letters(next_message(connected))
 
     connected.advance(3 * 3600 - 1)
     assert request_sync(connected, STORE_ID).job_id == lost.job_id

@@ -14,6 +14,7 @@ from tests.fast.steps import (
     connect_store,
     fresh_services,
     install_store,
+    next_message,
     store_of,
 )
 from tiktok_channel.services.operator import run
@@ -95,7 +96,7 @@ def test_a_full_sync_of_a_store_that_is_not_connected_is_refused(services: FakeS
 def test_dead_letters_go_back_with_fresh_deduplication_ids(services: FakeServices):
     install_store(services)
     connect_store(services)
-    failed = services.queue.receive() or pytest.fail("nothing queued")
+    failed = next_message(services)
     services.queue.to_dead_letters(failed)  # it used up its receives a minute later: SQS still knows its id
     services.advance(60)
 

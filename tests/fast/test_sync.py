@@ -17,10 +17,12 @@ from tests.fast.steps import (
     deliver,
     fresh_services,
     install_store,
+    next_message,
     signature,
     state_of,
     store_of,
     webhook,
+    work_on,
 )
 from tiktok_channel.catalog.mapping import ImageSize
 from tiktok_channel.errors import PausedError, TikTokUnavailable
@@ -28,7 +30,6 @@ from tiktok_channel.services.connect import finish_connect, start_connect
 from tiktok_channel.services.jobs import enqueue_scheduled_syncs, request_sync
 from tiktok_channel.services.products import list_products
 from tiktok_channel.services.webhooks import receive_webhook
-from tiktok_channel.services.worker import handle_message
 
 
 # -- how a test looks at the product -----------------------------------------------------------------------------
@@ -142,10 +143,9 @@ def test_a_store_of_250_products_goes_up_in_full_batches():
 def test_a_sync_that_runs_out_of_time_continues_in_a_next_part(store: FakeServices):
     products = [store.ecwid().add_product(STORE_ID, f"Product {n}") for n in range(250)]
     connect_store(store)
-    first = store.queue.receive()
-    assert first is not None
+    first = next_message(store)
 
-    outcome = handle_message(store, first.body, receipt_handle="r1", receive_count=1, remaining_seconds=lambda: 30.0)
+    outcome = work_on(store, first, seconds=30.0)
 
     assert outcome == "continued"
     [follow_up] = store.queue.waiting_fields()
@@ -424,11 +424,9 @@ def test_a_sync_message_of_an_earlier_connection_is_dropped(store: FakeServices)
     calls = len(store.tiktok().calls)
     old = {"kind": "sync", "store_id": STORE_ID, "epoch": 0, "job_id": "from-before", "mode": "full", "part": 0}
 
-    outcome = handle_message(
-        store, json.dumps(old), receipt_handle="r", receive_count=1, remaining_seconds=lambda: 900.0
-    )
+    store.queue.put(json.dumps(old), str(STORE_ID), "from-before:0")
 
-    assert outcome == "dropped"
+    assert work_on(store, next_message(store)) == "dropped"
     assert store.tiktok().calls[calls:] == []
 
 
@@ -452,19 +450,19 @@ def test_tiktok_asking_to_wait_gives_the_message_back_until_then(store: FakeServ
 def test_tiktok_unavailable_brings_the_message_back_later_each_time(store: FakeServices, receive_count, wait):
     store.ecwid().add_product(STORE_ID, "Shirt")
     connect_store(store)
-    message = store.queue.receive()
-    assert message is not None
+    message = next_message(store)
     store.tiktok().fail("upload_products", TikTokUnavailable("TikTok failed with HTTP 503"))
 
     with pytest.raises(TikTokUnavailable):
-        handle_message(
-            store, message.body, receipt_handle="r", receive_count=receive_count, remaining_seconds=lambda: 900.0
-        )
-    assert store.queue.delays == [("r", wait)]
+        work_on(store, message, receive_count=receive_count)
+    assert store.queue.delays == [(message.receipt_handle, wait)]
 
 
 @pytest.mark.parametrize("body", ["not json", "{}", '{"kind": "order"}', '{"kind": "sync", "store_id": 0}'])
 def test_a_malformed_message_is_given_back_at_once_to_reach_the_dead_letter_queue(services: FakeServices, body: str):
+    services.queue.put(body, str(STORE_ID), "someone-elses")
+    message = next_message(services)
+
     with pytest.raises(ValueError, match="message"):
-        handle_message(services, body, receipt_handle="r", receive_count=1, remaining_seconds=lambda: 900.0)
-    assert services.queue.delays == [("r", 0.0)]
+        work_on(services, message)
+    assert services.queue.delays == [(message.receipt_handle, 0.0)]
