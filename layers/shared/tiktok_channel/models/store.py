@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from tiktok_channel.errors import NotConnected
 
 StoreStatus = Literal["installed", "connected", "reconnect_needed", "ecwid_access_lost", "disconnected"]
 StatePurpose = Literal["connect", "storefront"]
@@ -109,6 +111,39 @@ class Store(BaseModel):
     installed_at: str | None = None
     updated_at: str | None = None
     version: int = 0
+
+
+class CatalogTarget(BaseModel):
+    """The TikTok catalog a connected store syncs into, every id its calls need present (never stored).
+
+    `TikTokConnection` keeps its ids optional because a connect fills them in one by one; the sync works
+    from this view instead, so it never sends TikTok an empty id.
+    """
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    store_id: int
+    bc_id: str
+    catalog_id: str
+    currency: str  # the catalog's, set when TikTok created it: a store currency change cannot follow
+    access_token: bytes = Field(repr=False)  # KMS ciphertext
+
+    @classmethod
+    def of(cls, store: Store) -> CatalogTarget:
+        """The store's catalog; raises `NotConnected` when its connection lacks an id or the catalog currency."""
+        connection = store.tiktok
+        if connection is None or not (connection.bc_id and connection.catalog_id and connection.catalog_currency):
+            raise NotConnected(
+                f"Store {store.store_id} has no complete TikTok connection "
+                "(its Business Center, catalog or catalog currency is missing)"
+            )
+        return cls(
+            store_id=store.store_id,
+            bc_id=connection.bc_id,
+            catalog_id=connection.catalog_id,
+            currency=connection.catalog_currency,
+            access_token=connection.access_token,
+        )
 
 
 class OAuthState(BaseModel):
