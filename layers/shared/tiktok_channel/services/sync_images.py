@@ -1,0 +1,59 @@
+"""Ecwid products mapped to TikTok SKUs, with the image sizes Ecwid gave none for (only `media.images`):
+remembered per URL in the catalog table, otherwise read from the image's first bytes and remembered there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from tiktok_channel.catalog.mapping import ImageSize, ProductMapping, is_shown, map_product
+from tiktok_channel.models.ecwid_catalog import EcwidProduct
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
+
+IMAGE_PROBES = 16  # image headers read at once
+
+
+class ImageSizeResolver:
+    """Maps one store's products, resolving each image size it lacks once per invocation: a page's unknown URLs
+    are read together (one read of the remembered sizes, then the image headers in parallel)."""
+
+    def __init__(self, services: Services) -> None:
+        self._s = services
+        self._sizes: dict[str, ImageSize | None] = {}  # None: the image could not be read
+
+    def map_products(
+        self, products: Sequence[EcwidProduct], *, currency: str, hidden: frozenset[int]
+    ) -> list[ProductMapping]:
+        """The mapping of each product, in order, once the sizes its images lack are resolved."""
+        self._resolve_missing(products, currency=currency, hidden=hidden)
+        return [map_product(p, currency=currency, hidden=hidden, image_sizes=self._sizes.get) for p in products]
+
+    def _resolve_missing(self, products: Sequence[EcwidProduct], *, currency: str, hidden: frozenset[int]) -> None:
+        wanted: list[str] = []
+
+        def record_miss(url: str) -> ImageSize | None:
+            if url not in self._sizes:
+                wanted.append(url)
+            return None
+
+        for product in products:
+            if is_shown(product, hidden):
+                map_product(product, currency=currency, hidden=hidden, image_sizes=record_miss)
+        missing = list(dict.fromkeys(wanted))
+        if missing:
+            self._resolve(missing)
+
+    def _resolve(self, missing: list[str]) -> None:
+        remembered = self._s.catalog.get_image_sizes(missing)
+        self._sizes.update(remembered)
+        to_read = [url for url in missing if url not in remembered]
+        if not to_read:
+            return
+        with ThreadPoolExecutor(max_workers=IMAGE_PROBES) as pool:
+            sizes = list(pool.map(self._s.images.read_image_size, to_read))
+        learned = {url: size for url, size in zip(to_read, sizes, strict=True)}
+        self._sizes.update(learned)
+        self._s.catalog.put_image_sizes({u: s for u, s in learned.items() if s is not None}, self._s.clock())
