@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from tiktok_channel.catalog.mapping import ImageSize, ProductMapping, is_shown, map_product
+from tiktok_channel.catalog.mapping import ImageSize, ProductMapping, map_product
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 
 if TYPE_CHECKING:
@@ -27,24 +27,35 @@ class ImageSizeResolver:
     def map_products(
         self, products: Sequence[EcwidProduct], *, currency: str, hidden: frozenset[int]
     ) -> list[ProductMapping]:
-        """The mapping of each product, in order, once the sizes its images lack are resolved."""
-        self._resolve_missing(products, currency=currency, hidden=hidden)
-        return [map_product(p, currency=currency, hidden=hidden, image_sizes=self._sizes.get) for p in products]
+        """The mapping of each product, in order.
 
-    def _resolve_missing(self, products: Sequence[EcwidProduct], *, currency: str, hidden: frozenset[int]) -> None:
-        wanted: list[str] = []
+        Each product is mapped once with the sizes known so far; a URL without one counts as not qualifying
+        and is noted. Only the products that met such a URL are mapped again, once the noted sizes are known:
+        a product meets the same or fewer URLs when more sizes are known, so that second mapping needs none.
+        """
+        unknown: list[str] = []  # every miss, repeats included, so a product's misses show as growth
 
-        def record_miss(url: str) -> ImageSize | None:
-            if url not in self._sizes:
-                wanted.append(url)
+        def known_or_noted(url: str) -> ImageSize | None:
+            if url in self._sizes:
+                return self._sizes[url]
+            unknown.append(url)
             return None
 
-        for product in products:
-            if is_shown(product, hidden):
-                map_product(product, currency=currency, hidden=hidden, image_sizes=record_miss)
-        missing = list(dict.fromkeys(wanted))
-        if missing:
-            self._resolve(missing)
+        mappings: list[ProductMapping] = []
+        incomplete: list[int] = []
+        for index, product in enumerate(products):
+            misses_before = len(unknown)
+            mappings.append(map_product(product, currency=currency, hidden=hidden, image_sizes=known_or_noted))
+            if len(unknown) > misses_before:
+                incomplete.append(index)
+        if not incomplete:
+            return mappings
+        self._resolve(list(dict.fromkeys(unknown)))
+        for index in incomplete:
+            mappings[index] = map_product(
+                products[index], currency=currency, hidden=hidden, image_sizes=self._sizes.get
+            )
+        return mappings
 
     def _resolve(self, missing: list[str]) -> None:
         remembered = self._s.catalog.get_image_sizes(missing)
