@@ -14,6 +14,7 @@ Docker), so three things Lambda gives each function separately are emulated here
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -126,10 +127,28 @@ class LocalLambda:
             raise
         finally:
             sys.path.remove(str(code_dir))
+        self._apply_log_level()
         handler = getattr(module, attribute, None)
         if not callable(handler):
             raise AttributeError(f"{self.logical_id}: {path} has no callable {attribute!r}")
         return handler  # type: ignore[no-any-return]
+
+    def _apply_log_level(self) -> None:
+        """The function's POWERTOOLS_LOG_LEVEL on its service's logger, as a fresh Lambda process would have it.
+
+        Powertools sets a logger's level when the process creates it, and the layer's child loggers
+        (`<service>.tiktok_channel.…`) are created once per process, at the first import of their module: in
+        one process that holds several stacks (tests, one with LogLevel WARNING), a later stack would keep the
+        first one's level.
+        """
+        environment = self.runtime_environment()
+        service, level = environment.get("POWERTOOLS_SERVICE_NAME"), environment.get("POWERTOOLS_LOG_LEVEL")
+        if not service or not level:
+            return
+        logging.getLogger(service).setLevel(level.upper())
+        for name, logger in logging.Logger.manager.loggerDict.items():
+            if name.startswith(f"{service}.") and isinstance(logger, logging.Logger):
+                logger.setLevel(level.upper())
 
     def new_context(self) -> LambdaContext:
         request_id = str(uuid.uuid4())
