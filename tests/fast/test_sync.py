@@ -466,3 +466,18 @@ def test_a_malformed_message_is_given_back_at_once_to_reach_the_dead_letter_queu
     with pytest.raises(ValueError, match="message"):
         work_on(services, message)
     assert services.queue.delays == [(message.receipt_handle, 0.0)]
+
+
+@pytest.mark.parametrize("missing", ["bc_id", "catalog_id", "catalog_currency"])
+def test_a_connection_missing_a_catalog_id_is_dropped_without_calling_tiktok(store: FakeServices, missing: str):
+    """A store item whose connection lost an id (written by hand, or by a connect that never finished) cannot be
+    synced: its messages are dropped, and TikTok never receives an empty id."""
+    store.ecwid().add_product(STORE_ID, "Shirt")
+    connect(store)
+    store.table.items[("STORE#1003", "STORE")]["tiktok"].pop(missing)
+    calls = len(store.tiktok().calls)
+
+    request_sync(store, STORE_ID)
+    assert deliver(store) == ["dropped"]
+    assert ecwid_event(store, "product.updated", 1) == ["dropped"]
+    assert store.tiktok().calls[calls:] == []
