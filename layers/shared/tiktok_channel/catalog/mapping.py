@@ -9,14 +9,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from html import unescape
-from html.parser import HTMLParser
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from tiktok_channel.catalog.text import TITLE_LIMIT, cut, one_line, plain_text, variation_title
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidCombination, EcwidProduct
 
-TITLE_LIMIT: Final = 500
 DESCRIPTION_LIMIT: Final = 10_000
 BRAND_LIMIT: Final = 150
 MAX_ADDITIONAL_IMAGES: Final = 10
@@ -188,12 +186,12 @@ def _hash(fields: dict[str, Any]) -> str:
 
 
 def _offers(product: EcwidProduct) -> Iterator[_Offer]:
-    name = _one_line(product.name)
+    name = one_line(product.name)
     if not product.combinations:
         yield _Offer(
             sku_id=str(product.id),
             item_group_id=None,
-            title=_cut(name, TITLE_LIMIT),
+            title=cut(name, TITLE_LIMIT),
             price=product.price,
             compare_to_price=product.compare_to_price,
             availability=_availability(product.unlimited, product.in_stock, product.quantity),
@@ -215,7 +213,7 @@ def _offers(product: EcwidProduct) -> Iterator[_Offer]:
         yield _Offer(
             sku_id=_variation_sku_id(product, combination),
             item_group_id=str(product.id),
-            title=_variation_title(name, [o.value for o in combination.options]),
+            title=variation_title(name, [o.value for o in combination.options]),
             price=product.price if combination.price is None else combination.price,
             compare_to_price=(
                 product.compare_to_price if combination.compare_to_price is None else combination.compare_to_price
@@ -227,7 +225,7 @@ def _offers(product: EcwidProduct) -> Iterator[_Offer]:
 
 def _problem(product: EcwidProduct, offer: _Offer, currency: str) -> tuple[str, str] | None:
     variation = offer.item_group_id is not None
-    if not _one_line(product.name):
+    if not one_line(product.name):
         return _held_back_reason("no_name", variation)
     if _amount(offer.price, currency) <= 0:  # what TikTok would see after rounding
         return _held_back_reason("no_price", variation)
@@ -252,7 +250,7 @@ def _fields(offer: _Offer, shared: dict[str, Any], currency: str, image_url: str
     if offer.item_group_id is not None:
         fields["item_group_id"] = offer.item_group_id
     fields["title"] = offer.title
-    fields["description"] = shared["description"] or _cut(offer.title, DESCRIPTION_LIMIT)
+    fields["description"] = shared["description"] or cut(offer.title, DESCRIPTION_LIMIT)
     fields["availability"] = offer.availability
     fields["price_info"] = _price_info(offer.price, offer.compare_to_price, currency)
     fields["image_url"] = image_url
@@ -262,12 +260,12 @@ def _fields(offer: _Offer, shared: dict[str, Any], currency: str, image_url: str
 
 def _shared_fields(product: EcwidProduct) -> dict[str, Any]:
     """The fields every SKU of the product carries alike (description may be empty: each SKU falls back)."""
-    fields: dict[str, Any] = {"description": _cut(_plain_text(product.description), DESCRIPTION_LIMIT)}
+    fields: dict[str, Any] = {"description": cut(plain_text(product.description), DESCRIPTION_LIMIT)}
     if product.url:
         fields["landing_page"] = {"landing_page_url": product.url}
     brand = product.attribute("BRAND")
-    if brand is not None and _one_line(brand.value):
-        fields["brand"] = _cut(_one_line(brand.value), BRAND_LIMIT)
+    if brand is not None and one_line(brand.value):
+        fields["brand"] = cut(one_line(brand.value), BRAND_LIMIT)
     condition = (product.product_condition or "").upper()
     fields["product_detail"] = {"condition": condition if condition in _CONDITIONS else "NEW"}
     if product.google_product_category:
@@ -385,117 +383,3 @@ def _format_from_extension(url: str) -> str | None:
     path = urlsplit(url).path
     extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     return _EXTENSION_FORMATS.get(extension)
-
-
-# -- text ---------------------------------------------------------------------------------------------------
-
-_PARAGRAPH_TAGS: Final = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre", "hr", "figure"}
-)
-_LINE_TAGS: Final = frozenset(
-    {"div", "li", "tr", "dt", "dd", "section", "article", "header", "footer", "address", "caption"}
-)
-_CELL_TAGS: Final = frozenset({"td", "th"})
-_INVISIBLE_TAGS: Final = frozenset({"script", "style", "template", "noscript"})
-_TAG: Final = re.compile(r"<[A-Za-z!/]")
-_WHITESPACE: Final = re.compile(r"\s+")
-
-
-class _TextExtractor(HTMLParser):
-    """Collects the visible text; block tags become a pending break, written only between two texts, so
-    nested or adjacent blocks give one line break (or one blank line), never a pile of them."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._invisible = 0
-        self._pending_breaks = 0  # 1: a line break, 2: a blank line
-        self._bullet = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._invisible += 1
-        elif tag == "br":
-            self._pending_breaks = min(2, self._pending_breaks + 1)  # <br><br> is how editors space paragraphs
-        elif tag == "li":
-            self._break(1)
-            self._bullet = True
-        else:
-            self._separate(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)  # <br/> is one break, not an opening and a closing one
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._invisible = max(0, self._invisible - 1)
-        elif tag != "br":
-            self._separate(tag)
-
-    def handle_data(self, data: str) -> None:
-        if self._invisible:
-            return
-        # In HTML a line break in the source is a space; only tags break lines.
-        text = _WHITESPACE.sub(" ", data)
-        if not text.strip():
-            if not self._pending_breaks:
-                self.parts.append(text)
-            return
-        if self._pending_breaks and self.parts:
-            self.parts.append("\n" * self._pending_breaks)
-            text = text.lstrip()
-        if self._bullet:
-            text = "• " + text.lstrip()
-        self._pending_breaks = 0
-        self._bullet = False
-        self.parts.append(text)
-
-    def _separate(self, tag: str) -> None:
-        if tag in _PARAGRAPH_TAGS:
-            self._break(2)
-        elif tag in _LINE_TAGS:
-            self._break(1)
-        elif tag in _CELL_TAGS:
-            self.parts.append(" ")
-
-    def _break(self, level: int) -> None:
-        self._pending_breaks = max(self._pending_breaks, level)
-
-
-def _plain_text(description: str) -> str:
-    """Ecwid's HTML description as plain text: tags gone, blocks on their own lines, entities decoded."""
-    if not description.strip():
-        return ""
-    if _TAG.search(description) is None:
-        # Plain text (an API-made product, say): its line breaks are meant, keep them.
-        return _tidy(unescape(description))
-    extractor = _TextExtractor()
-    extractor.feed(description)
-    extractor.close()
-    return _tidy("".join(extractor.parts))
-
-
-def _tidy(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _variation_title(name: str, values: list[str]) -> str:
-    """ "T-shirt (Red, L)": the name is shortened, never the options, since they tell variations apart."""
-    if not name:
-        return ""
-    chosen = [v for v in (_one_line(value) for value in values) if v]
-    suffix = f" ({', '.join(chosen)})" if chosen else ""
-    if len(suffix) > TITLE_LIMIT // 2:
-        return _cut(name + suffix, TITLE_LIMIT)
-    return _cut(name, TITLE_LIMIT - len(suffix)) + suffix
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
