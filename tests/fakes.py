@@ -1424,6 +1424,11 @@ class FakeServices:
         return self._stores
 
     @property
+    def connections(self) -> FakeStoreRepository:
+        # One fake for both ports: the store item and the connect flow share the item, as in DynamoDB.
+        return self._stores
+
+    @property
     def catalog(self) -> FakeCatalogRepository:
         return self._catalog
 

@@ -356,6 +356,6 @@ def test_a_forged_or_foreign_state_is_refused(installed: FakeServices):
 def state_record(services: FakeServices, state: str) -> OAuthState:
     """What the app keeps of a state it issued."""
     nonce = verify_state(services.secrets().session_key, state, purpose="connect", now=services.now).nonce
-    record = services.stores.get_state(STORE_ID, nonce)
+    record = services.connections.get_state(STORE_ID, nonce)
     assert record is not None
     return record

@@ -54,7 +54,7 @@ def test_only_a_connected_store_gets_a_sync_queued(services: FakeServices):
 
 def test_a_pending_connection_moves_only_with_its_own_nonce(connected: FakeServices):
     with pytest.raises(ConcurrentUpdate):
-        connected.stores.update_pending(STORE_ID, "another-nonce", catalog_id="1")
+        connected.connections.update_pending(STORE_ID, "another-nonce", catalog_id="1")
 
 
 def test_a_value_boto3_cannot_serialize_writes_nothing(connected: FakeServices):

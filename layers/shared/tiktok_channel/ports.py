@@ -47,28 +47,13 @@ SecretField = Literal["ecwid_token", "tiktok_token", "phone", "storefront_phone"
 
 
 class StoreRepository(Protocol):
-    """The store item and its OAuth states. Conditional writes raise `ConcurrentUpdate` when another writer
-    won; `queue_sync` raises `NotConnected` for a store without a live connection."""
+    """The store item: install, sync state, counts, notices, the connected stores. Conditional writes raise
+    `ConcurrentUpdate` when another writer won; `queue_sync` raises `NotConnected` for a store without a live
+    connection."""
 
     def get(self, store_id: int) -> Store | None: ...
 
     def save_installation(self, store: Store, *, expected_version: int | None) -> None: ...
-
-    def issue_state(self, state: OAuthState, *, phone: bytes | None, now: str) -> None: ...
-
-    def get_state(self, store_id: int, nonce: str) -> OAuthState | None: ...
-
-    def begin_connection(self, state: OAuthState, *, auth_code_hash: str, pending: PendingConnection) -> None: ...
-
-    def set_state_status(self, store_id: int, nonce: str, status: str) -> None: ...
-
-    def update_pending(self, store_id: int, nonce: str, **fields: Any) -> None: ...
-
-    def abandon_connection(self, store_id: int, nonce: str) -> None: ...
-
-    def complete_connection(
-        self, store_id: int, nonce: str, connection: TikTokConnection, sync: SyncState, now: str
-    ) -> Store: ...
 
     def connected_stores(self) -> Iterator[tuple[int, int]]:
         """(store_id, epoch) of every connected store, from the sparse index (never a table scan)."""
@@ -85,6 +70,27 @@ class StoreRepository(Protocol):
     def set_notice(
         self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None
     ) -> None: ...
+
+
+class ConnectionRepository(Protocol):
+    """The connect flow: signed OAuth states' server-side records and the pending connection, kept apart from the
+    live one until every setup step has succeeded. Conditional writes raise `ConcurrentUpdate`."""
+
+    def issue_state(self, state: OAuthState, *, phone: bytes | None, now: str) -> None: ...
+
+    def get_state(self, store_id: int, nonce: str) -> OAuthState | None: ...
+
+    def begin_connection(self, state: OAuthState, *, auth_code_hash: str, pending: PendingConnection) -> None: ...
+
+    def set_state_status(self, store_id: int, nonce: str, status: str) -> None: ...
+
+    def update_pending(self, store_id: int, nonce: str, **fields: Any) -> None: ...
+
+    def abandon_connection(self, store_id: int, nonce: str) -> None: ...
+
+    def complete_connection(
+        self, store_id: int, nonce: str, connection: TikTokConnection, sync: SyncState, now: str
+    ) -> Store: ...
 
 
 class CatalogRepository(Protocol):
@@ -276,6 +282,9 @@ class Services(Protocol):
 
     @property
     def stores(self) -> StoreRepository: ...
+
+    @property
+    def connections(self) -> ConnectionRepository: ...
 
     @property
     def catalog(self) -> CatalogRepository: ...

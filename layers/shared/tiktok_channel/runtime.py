@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository
     from tiktok_channel.adapters.cleanup_repository import DynamoCleanupRepository
+    from tiktok_channel.adapters.connection_repository import DynamoConnectionRepository
     from tiktok_channel.adapters.ecwid import EcwidClient
     from tiktok_channel.adapters.events import EventBridgePublisher
     from tiktok_channel.adapters.images import HttpImageProbe
@@ -92,6 +93,12 @@ class Runtime:
         from tiktok_channel.adapters.store_repository import DynamoStoreRepository
 
         return DynamoStoreRepository(self._dynamodb, self.settings.stores_table)
+
+    @cached_property
+    def connections(self) -> DynamoConnectionRepository:
+        from tiktok_channel.adapters.connection_repository import DynamoConnectionRepository
+
+        return DynamoConnectionRepository(self._dynamodb, self.settings.stores_table)
 
     @cached_property
     def catalog(self) -> DynamoCatalogRepository:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes, model_map
+from tiktok_channel.adapters.dynamo_items import attribute, from_item, is_condition_failure, model_attributes, model_map
 from tiktok_channel.adapters.store_repository import state_key, store_key
 from tiktok_channel.adapters.storefront_repository import storefront_key
 from tiktok_channel.errors import ConcurrentUpdate
@@ -126,7 +126,7 @@ class DynamoCleanupRepository:
                 )
                 retired += 1
             except ClientError as error:
-                if not _is_condition_failure(error):
+                if not is_condition_failure(error):
                     raise
         return retired
 
@@ -167,7 +167,7 @@ class DynamoCleanupRepository:
                 },
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             # Finished by another request or worker meanwhile: nothing left to record.
 
@@ -186,7 +186,7 @@ class DynamoCleanupRepository:
                 ExpressionAttributeValues={":outcome": attribute(model_map(outcome))},
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -214,7 +214,3 @@ class DynamoCleanupRepository:
         while pending:
             answer = self._db.batch_write_item(RequestItems=pending)
             pending = dict(answer.get("UnprocessedItems") or {})
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")

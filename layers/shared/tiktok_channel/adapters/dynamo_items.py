@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 
@@ -56,3 +57,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == int(value) else float(value)
     return value
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    """DynamoDB refused a write because its condition did not hold (someone else wrote first)."""
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from tiktok_channel.adapters.dynamo_items import is_condition_failure
 from tiktok_channel.errors import PausedError
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class FleetRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             until = max(until, _read_number(_failed_item(error), "paused_until") or until)
         self._pause_seen = max(self._pause_seen, until)
@@ -195,7 +196,7 @@ class FleetRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not is_condition_failure(error):
                 raise
             return False, _read_number(_failed_item(error), "next_at")
         return True, _read_number(answer.get("Attributes"), "next_at")
@@ -219,7 +220,3 @@ def _failed_item(error: ClientError) -> Mapping[str, Any] | None:
     response: Mapping[str, Any] = error.response
     item: Mapping[str, Any] | None = response.get("Item")
     return item
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")

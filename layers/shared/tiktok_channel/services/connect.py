@@ -131,7 +131,7 @@ def tiktok_authorize_url(
     now = services.clock()
     nonce = random_tokens.token_urlsafe(18)
     state, expires_at = issue_state(secrets.session_key, store_id=store.store_id, nonce=nonce, purpose=purpose, now=now)
-    services.stores.issue_state(
+    services.connections.issue_state(
         OAuthState(store_id=store.store_id, nonce=nonce, purpose=purpose, expires_at=expires_at),
         phone=services.cipher.encrypt(phone, store_id=store.store_id, field="phone") if remember_phone else None,
         now=_iso(now),
@@ -208,7 +208,7 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
     # to repeat (the job id is derived from the nonce and SQS drops a duplicate within five minutes).
     job_id = _job_id(record.nonce)
     services.queue.send(SyncMessage(store_id=store.store_id, epoch=store.epoch, job_id=job_id, mode="replace"))
-    services.stores.set_state_status(record.store_id, record.nonce, "completed")
+    services.connections.set_state_status(record.store_id, record.nonce, "completed")
     metrics.add_metric(name="TikTokConnected", unit=MetricUnit.Count, value=1)
     logger.info(
         "TikTok connected",
@@ -249,7 +249,7 @@ def _begin(services: Services, record: OAuthState, auth_code: str, code_hash: st
         advertiser_ids=granted.advertiser_ids,
     )
     try:
-        services.stores.begin_connection(record, auth_code_hash=code_hash, pending=pending)
+        services.connections.begin_connection(record, auth_code_hash=code_hash, pending=pending)
     except ConcurrentUpdate:
         raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used") from None
 
@@ -267,7 +267,7 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
             code="tiktok_permission_missing",
         ) from None
     except TikTokTokenRevoked:
-        services.stores.abandon_connection(store.store_id, pending.nonce)
+        services.connections.abandon_connection(store.store_id, pending.nonce)
         raise BadRequest(
             f"TikTok withdrew this app's access while connecting. {_AGAIN}", code="tiktok_access_revoked"
         ) from None
@@ -286,7 +286,7 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
     )
     sync = SyncState(state="queued", job_id=_job_id(pending.nonce))
     try:
-        return services.stores.complete_connection(store.store_id, pending.nonce, connection, sync, _iso(now))
+        return services.connections.complete_connection(store.store_id, pending.nonce, connection, sync, _iso(now))
     except ConcurrentUpdate:
         raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used") from None
 
@@ -298,7 +298,7 @@ def _set_up(
     store_id = store.store_id
 
     def remember(**fields: object) -> PendingConnection:
-        services.stores.update_pending(store_id, pending.nonce, **fields)
+        services.connections.update_pending(store_id, pending.nonce, **fields)
         return pending.model_copy(update=fields)
 
     if not pending.via_business_profile and not pending.catalog_id:

@@ -28,7 +28,7 @@ def checked_state(
         raise expired from None
     except InvalidToken:
         raise invalid from None
-    record = services.stores.get_state(claims.store_id, claims.nonce)
+    record = services.connections.get_state(claims.store_id, claims.nonce)
     if record is None or record.purpose != purpose:
         raise invalid
     if record.status == "issued" and now >= record.expires_at:  # DynamoDB's TTL deletes late, if ever

@@ -379,7 +379,7 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
         )
         metrics.add_metric(name="TikTokStorefrontConnected", unit=MetricUnit.Count, value=1)
         logger.info("TikTok storefront connected", extra={"store_id": store.store_id})
-    services.stores.set_state_status(record.store_id, record.nonce, "completed")
+    services.connections.set_state_status(record.store_id, record.nonce, "completed")
     return services.settings.app_page_url(store.store_id)
 
 
