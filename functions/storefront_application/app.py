@@ -15,7 +15,7 @@ from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import OptionalQuery, validation
 from tiktok_channel.models.api import AuthorizeUrl
 from tiktok_channel.runtime import services
-from tiktok_channel.services import storefront
+from tiktok_channel.services import storefront, storefront_connect
 
 logger = Logger()
 tracer = Tracer()
@@ -41,12 +41,12 @@ def apply_for_storefront(store_id: SessionStore, form: Annotated[dict[str, Any],
 
 @app.post("/api/stores/<store_id>/storefront/connect", responses=answers({200: AuthorizeUrl}, 401, 403, 404, 409))
 def connect_storefront(store_id: SessionStore) -> AuthorizeUrl:
-    return AuthorizeUrl(authorize_url=storefront.start_connect(services(), store_id, base_url(app, services)))
+    return AuthorizeUrl(authorize_url=storefront_connect.start_connect(services(), store_id, base_url(app, services)))
 
 
 @app.get("/oauth/tiktok/storefront/callback", responses=answers({302: REDIRECT}, 400, 403, 404, 409, 503))
 def storefront_callback(auth_code: OptionalQuery = None, state: OptionalQuery = None) -> Response[str]:
-    return redirect(storefront.finish_connect(services(), auth_code=auth_code, state=state))
+    return redirect(storefront_connect.finish_connect(services(), auth_code=auth_code, state=state))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -21,7 +21,7 @@ from tests.fast.steps import (
 )
 from tiktok_channel.errors import AppError, InvalidFields
 from tiktok_channel.security import issue_state
-from tiktok_channel.services import storefront
+from tiktok_channel.services import storefront, storefront_connect
 from tiktok_channel.services.storefront import read_application, record_decision, storefront_status
 
 APP_PAGE = "https://my.ecwid.com/store/1003#app:name=tiktok"
@@ -51,7 +51,7 @@ def approved(services: FakeServices) -> FakeServices:
 
 def start_storefront_connect(services: FakeServices) -> str:
     """The merchant clicks Connect TikTok Storefront: answers the state TikTok brings back."""
-    return state_of(storefront.start_connect(services, STORE_ID, BASE_URL))
+    return state_of(storefront_connect.start_connect(services, STORE_ID, BASE_URL))
 
 
 # -- applying --------------------------------------------------------------------------------------------------------
@@ -191,13 +191,13 @@ def test_an_approved_store_connects_its_storefront_through_tiktok(connected: Fak
     connected.tiktok().connect_shop(str(STORE_ID))
     code = connected.tiktok().authorize(str(STORE_ID))
 
-    assert storefront.finish_connect(connected, auth_code=code, state=state) == APP_PAGE
+    assert storefront_connect.finish_connect(connected, auth_code=code, state=state) == APP_PAGE
 
     status = storefront_status(connected, STORE_ID)
     assert status["state"] == "connected"
     assert "connected_at" in status
     assert moves(connected)[-2:] == [("connecting", "merchant"), ("connected", "tiktok")]
-    replay = storefront.finish_connect
+    replay = storefront_connect.finish_connect
     refused_move(connected, lambda: replay(connected, auth_code=code, state=state), 400, "state_used")
 
 
@@ -220,12 +220,12 @@ def test_a_storefront_tiktok_has_not_connected_stays_connecting_and_a_reload_res
     code = connected.tiktok().authorize(str(STORE_ID))
 
     with pytest.raises(AppError) as error:
-        storefront.finish_connect(connected, auth_code=code, state=state)
+        storefront_connect.finish_connect(connected, auth_code=code, state=state)
     refused(error, 409, "storefront_not_confirmed")
     assert store_of(connected).storefront_state == "connecting"
 
     connected.tiktok().connect_shop(str(STORE_ID))
-    assert storefront.finish_connect(connected, auth_code=code, state=state) == APP_PAGE
+    assert storefront_connect.finish_connect(connected, auth_code=code, state=state) == APP_PAGE
     assert store_of(connected).storefront_state == "connected"
 
 
@@ -239,7 +239,7 @@ def test_a_connect_state_cannot_finish_a_storefront_connection(connected: FakeSe
 
     refused_move(
         connected,
-        lambda: storefront.finish_connect(connected, auth_code=code, state=wrong_purpose),
+        lambda: storefront_connect.finish_connect(connected, auth_code=code, state=wrong_purpose),
         400,
         "invalid_state",
     )
@@ -249,9 +249,9 @@ def test_a_storefront_state_spent_on_one_code_is_refused_with_another(connected:
     approved(connected)
     state = start_storefront_connect(connected)
     connected.tiktok().connect_shop(str(STORE_ID))
-    storefront.finish_connect(connected, auth_code=connected.tiktok().authorize(str(STORE_ID)), state=state)
+    storefront_connect.finish_connect(connected, auth_code=connected.tiktok().authorize(str(STORE_ID)), state=state)
     other = connected.tiktok().authorize(str(STORE_ID))
 
     refused_move(
-        connected, lambda: storefront.finish_connect(connected, auth_code=other, state=state), 400, "state_used"
+        connected, lambda: storefront_connect.finish_connect(connected, auth_code=other, state=state), 400, "state_used"
     )

@@ -15,9 +15,8 @@ import json
 import re
 import secrets as random_tokens
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools import Logger, Metrics
@@ -35,24 +34,23 @@ from tiktok_channel.errors import (
     PausedError,
     TikTokAuthCodeInvalid,
     TikTokError,
-    TikTokOutcomeUnknown,
     TikTokRequestRejected,
     TikTokTokenRevoked,
     UpstreamUnavailable,
 )
 from tiktok_channel.models.messages import SyncMessage
 from tiktok_channel.models.store import OAuthState, PendingConnection, StatePurpose, Store, SyncState, TikTokConnection
-from tiktok_channel.models.tiktok import BusinessProfile
 from tiktok_channel.security import (
     constant_time_equals,
     hash_code,
     issue_state,
 )
+from tiktok_channel.services.connect_setup import set_up_tiktok
 from tiktok_channel.services.oauth_state import checked_state
 from tiktok_channel.settings import AppSecrets
 
 if TYPE_CHECKING:
-    from tiktok_channel.ports import Services, TikTokApi
+    from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
 metrics = Metrics()
@@ -63,8 +61,6 @@ _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164: a country code and at most 1
 _PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 _JOB_NAMESPACE = uuid.UUID("5b0a1c8e-2f4e-4a57-9d0b-6f1d2c3e4a5b")
 _AGAIN = "Go back to the TikTok page in your Ecwid admin and press Connect TikTok Account again."
-
-T = TypeVar("T")
 
 
 # -- the Connect button ------------------------------------------------------------------------
@@ -258,7 +254,7 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
     token = services.cipher.decrypt(pending.access_token, store_id=store.store_id, field="tiktok_token")
     tiktok = services.tiktok()
     try:
-        pending = _set_up(services, tiktok, token, store, pending)
+        pending = set_up_tiktok(services, tiktok, token, store, pending)
     except TikTokRequestRejected as refusal:
         logger.warning("TikTok refused a connect step", extra={"code": refusal.code, "request_id": refusal.request_id})
         raise Forbidden(
@@ -289,110 +285,6 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
         return services.connections.complete_connection(store.store_id, pending.nonce, connection, sync, _iso(now))
     except ConcurrentUpdate:
         raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used") from None
-
-
-def _set_up(
-    services: Services, tiktok: TikTokApi, token: str, store: Store, pending: PendingConnection
-) -> PendingConnection:
-    """Fill in Business Center, ad account, catalog and pixel, remembering each as soon as it is known."""
-    store_id = store.store_id
-
-    def remember(**fields: object) -> PendingConnection:
-        services.connections.update_pending(store_id, pending.nonce, **fields)
-        return pending.model_copy(update=fields)
-
-    if not pending.via_business_profile and not pending.catalog_id:
-        profile = _business_profile(services, tiktok, token, store_id)
-        if profile is not None and profile.exists:
-            found = {
-                k: v
-                for k, v in profile.model_dump(include={"bc_id", "adv_id", "catalog_id", "pixel_code"}).items()
-                if v
-            }
-            pending = remember(via_business_profile=True, **found)
-    if not pending.bc_id:
-        bc_ids = tiktok.list_business_centers(token).bc_ids
-        if not bc_ids:
-            raise _setup_incomplete("a Business Center")
-        pending = remember(bc_id=bc_ids[0])
-    if not pending.adv_id:
-        if not pending.advertiser_ids:
-            raise _setup_incomplete("an ad account")
-        pending = remember(adv_id=pending.advertiser_ids[0])
-    if not pending.catalog_id:
-        pending = remember(catalog_id=_find_or_create_catalog(tiktok, token, store, pending.bc_id or ""))
-    if not pending.pixel_code:
-        pending = remember(pixel_code=_find_or_create_pixel(tiktok, token, store_id, pending.adv_id or ""))
-    return pending
-
-
-def _business_profile(services: Services, tiktok: TikTokApi, token: str, store_id: int) -> BusinessProfile | None:
-    """What TikTok's hosted setup made for this store, or None when the app may not read profiles."""
-    try:
-        return tiktok.get_business_profile(
-            token, business_platform=services.settings.tiktok_business_platform, external_business_id=str(store_id)
-        )
-    except TikTokRequestRejected as refusal:
-        # The TBP endpoints are not open to every developer app (tiktok-api.md): carry on without them.
-        logger.info("No business profile access", extra={"code": refusal.code, "request_id": refusal.request_id})
-        return None
-
-
-def _find_or_create_catalog(tiktok: TikTokApi, token: str, store: Store, bc_id: str) -> str:
-    # The name carries the store id and currency, which is how a retried callback finds what an
-    # earlier attempt created; a catalog's currency never changes, so another currency needs another one.
-    marker = f"(Ecwid {store.store_id}, {store.currency})"
-    name = f"{(store.store_name or 'Ecwid store')[:100]} {marker}"
-
-    def look() -> str | None:
-        return next(
-            (
-                catalog.catalog_id
-                for catalog in tiktok.iter_catalogs(token, bc_id)
-                if catalog.catalog_name.endswith(marker) and catalog.catalog_conf.currency in (None, store.currency)
-            ),
-            None,
-        )
-
-    def create() -> str:
-        return tiktok.create_catalog(
-            token, bc_id=bc_id, name=name, region_code=store.country, currency=store.currency
-        ).catalog_id
-
-    return _look_then_create(look, create)
-
-
-def _find_or_create_pixel(tiktok: TikTokApi, token: str, store_id: int, advertiser_id: str) -> str:
-    name = f"Ecwid {store_id}"
-
-    def look() -> str | None:
-        return next((p.pixel_code for p in tiktok.iter_pixels(token, advertiser_id) if p.pixel_name == name), None)
-
-    def create() -> str:
-        return tiktok.create_pixel(token, advertiser_id=advertiser_id, name=name).pixel_code
-
-    return _look_then_create(look, create)
-
-
-def _look_then_create(look: Callable[[], T | None], create: Callable[[], T], attempts: int = 3) -> T:
-    """Create only what a look did not find; after a create whose answer was lost, look again."""
-    for _ in range(attempts):
-        found = look()
-        if found is not None:
-            return found
-        try:
-            return create()
-        except TikTokOutcomeUnknown:
-            continue
-    raise TikTokOutcomeUnknown("TikTok kept losing the answer to a create")
-
-
-def _setup_incomplete(missing: str) -> AppError:
-    return Conflict(
-        f"Your TikTok For Business account has no {missing} yet. Press Connect TikTok Account again "
-        "and finish TikTok's setup (Business Center, ad account, pixel and catalog).",
-        code="tiktok_setup_incomplete",
-    )
 
 
 def _tiktok_unavailable(failure: TikTokError, *, resumable: bool) -> AppError:
