@@ -52,3 +52,21 @@ def test_the_check_sees_every_kind_of_import() -> None:
 
 def test_the_core_is_where_the_check_looks() -> None:
     assert len(_core_modules()) > 20
+
+
+MAX_MODULE_LINES = 400
+MAX_CLASS_LINES = 250
+
+
+def test_no_module_or_class_of_the_layer_outgrows_one_job() -> None:
+    """Size is where a second job shows first: a module over 400 lines or a class over 250 gets split by job."""
+    too_big: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text()
+        name = str(path.relative_to(PACKAGE))
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{name}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef) and (node.end_lineno or 0) - node.lineno + 1 > MAX_CLASS_LINES:
+                too_big.append(f"{name}: class {node.name}, {(node.end_lineno or 0) - node.lineno + 1} lines")
+    assert too_big == []
