@@ -286,3 +286,25 @@ def test_the_lists_follow_the_session_rules(stack: AppStack):
     assert other.json()["error"]["code"] == "wrong_store"
     # The session check comes first: a bad status from a stranger is still a 401.
     assert stack.http.get(path, params={"status": "nope"}).status_code == 401
+
+
+def test_a_repeated_query_parameter_reaches_the_service_as_api_gateway_sends_it(stack: AppStack):
+    """API Gateway joins a repeated parameter with a comma; the page and the lists answer that value in their own
+    words (a plain page, `invalid_status`), never a validation error of the edge."""
+    _install(stack)
+    payload = stack.ecwid.app_payload(STORE)
+    _assert_plain_page(stack.http.get(f"/app?payload={payload}&payload={payload}"), 401)
+    session = stack.open_session(STORE)
+    answer = stack.http.get(f"/api/stores/{STORE}/products?status=listed&status=pending", headers=_headers(session))
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_status"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "Application/JSON", "application/vnd.api+json", None])
+def test_a_json_body_opens_a_session_whatever_its_content_type_says(stack: AppStack, content_type: str | None):
+    _install(stack)
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = json.dumps({"payload": stack.ecwid.app_payload(STORE)})
+    answer = stack.http.post("/api/session", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["store_id"] == STORE

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tiktok_channel.api.http import HTML, JSON_OBJECT, answers, create_resolver
 from tiktok_channel.api.pages import merchant_page
 from tiktok_channel.api.session import SessionStore, check_session
-from tiktok_channel.api.validation import OptionalQuery, validation
+from tiktok_channel.api.validation import AS_SENT, OptionalQuery, validation
 from tiktok_channel.models.api import ProductPage, SessionAnswer, SessionRequest, SyncJob
 from tiktok_channel.runtime import services
 from tiktok_channel.services import jobs, products, session, status
@@ -44,7 +44,7 @@ def get_store_status(store_id: SessionStore) -> dict[str, Any]:
 @app.get("/api/stores/<store_id>/products", responses=answers({200: ProductPage}, 400, 401, 403))
 def list_products(
     store_id: SessionStore,
-    sku_status: Annotated[str | None, Query(alias="status")] = None,  # `status` is the status service here
+    sku_status: Annotated[str | None, AS_SENT, Query(alias="status")] = None,  # `status` names the service
     cursor: OptionalQuery = None,
 ) -> ProductPage:
     return ProductPage.model_validate(products.list_products(services(), store_id, sku_status, cursor))

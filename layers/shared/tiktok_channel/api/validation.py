@@ -14,11 +14,22 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIResponseValidationMiddleware,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BeforeValidator
 
 from tiktok_channel.api.http import NOT_JSON, Middleware
 from tiktok_channel.errors import BadRequest
 
-OptionalQuery = Annotated[str | None, Query()]
+
+def _joined(value: Any) -> Any:
+    # API Gateway hands a repeated parameter (or one with a comma) to the function as "a,b"; Powertools splits it
+    # into a list. Joined back, the service sees what API Gateway sent and answers it in its own words.
+    return ",".join(value) if isinstance(value, list) else value
+
+
+AS_SENT = BeforeValidator(_joined)
+"""A query parameter's value as API Gateway sent it (repeated values joined by commas)."""
+
+OptionalQuery = Annotated[str | None, AS_SENT, Query()]
 """A query parameter a request may lack: the service says what is missing, in its own words."""
 
 
@@ -47,4 +58,12 @@ def _json_object_body(app: APIGatewayHttpResolver, next_middleware: NextMiddlewa
             raise BadRequest(NOT_JSON, code="invalid_json") from None
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+        _declare_json(app.current_event.raw_event)
     return next_middleware(app)
+
+
+def _declare_json(event: dict[str, Any]) -> None:
+    """A body that is a JSON object is read as JSON whatever its Content-Type says, as these routes always did
+    (Powertools would refuse `text/plain` or `Application/JSON`, and read a form body as a form)."""
+    headers = {name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"}
+    event["headers"] = {**headers, "content-type": "application/json"}

@@ -13,7 +13,7 @@ class _Request(BaseModel):
 
 class _Answer(BaseModel):
     # An answer carries exactly its model's fields: a service that starts answering more fails the tests.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 # -- requests ----------------------------------------------------------------------------------
