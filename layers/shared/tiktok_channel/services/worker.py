@@ -160,14 +160,20 @@ class _CatalogBatch(SqsFifoPartialProcessor):
 
     def failure_handler(self, record: SQSRecord, exception: ExceptionInfo) -> FailureResponse:
         failure = exception[1]
-        if isinstance(failure, SQSFifoMessageGroupCircuitBreakerError):
-            # Skipped behind a failed record of the same store: back at once, so the store's group stays
-            # blocked behind its failed head, in order, instead of waiting the queue's half-hour timeout.
-            self._s.queue.delay(record.receipt_handle, 0)
-        elif failure is not None:
-            store_id = _store_of(record.body)
-            receive_count = int(record.attributes.approximate_receive_count)
-            self._s.queue.delay(record.receipt_handle, _wait(self._s, failure, receive_count, store_id=store_id))
+        try:
+            if isinstance(failure, SQSFifoMessageGroupCircuitBreakerError):
+                # Skipped behind a failed record of the same store: back at once, so the store's group stays
+                # blocked behind its failed head, in order, instead of waiting the queue's half-hour timeout.
+                self._s.queue.delay(record.receipt_handle, 0)
+            elif failure is not None:
+                store_id = _store_of(record.body)
+                receive_count = int(record.attributes.approximate_receive_count)
+                self._s.queue.delay(record.receipt_handle, _wait(self._s, failure, receive_count, store_id=store_id))
+        except Exception as delay_failed:
+            # The record still fails and the batch goes on; it comes back after the queue's visibility timeout.
+            logger.warning(
+                "Could not set when a failed message comes back", extra={"failure": type(delay_failed).__name__}
+            )
         return super().failure_handler(record, exception)
 
 
