@@ -48,7 +48,7 @@ from tiktok_channel.models.catalog import SkuRecord, SkuStatus, SyncRun
 from tiktok_channel.models.cleanup import CleanupItem
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidProduct, ProductPage
-from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.messages import QueueMessage, encode_message
 from tiktok_channel.models.store import (
     Notice,
     OAuthState,
@@ -619,12 +619,12 @@ class FakeCatalogQueue(_Faults):
 
     def send(self, message: QueueMessage) -> None:
         self._call("send")
-        self._accept(message.model_dump_json(exclude_none=True), message.group_id, message.deduplication_id)
+        self._accept(encode_message(message), message.group_id, message.deduplication_id)
 
     def send_batch(self, messages: list[QueueMessage]) -> None:
         self._call("send_batch")
         for message in messages:
-            self._accept(message.model_dump_json(exclude_none=True), message.group_id, message.deduplication_id)
+            self._accept(encode_message(message), message.group_id, message.deduplication_id)
 
     def delay(self, receipt_handle: str, seconds: float) -> None:
         self._call("delay")

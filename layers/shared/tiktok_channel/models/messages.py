@@ -8,6 +8,7 @@ test_queue_messages.py keeps samples of them), so a deploy never strands what is
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Annotated, Literal
 
@@ -102,5 +103,6 @@ def decode_message(body: str) -> EcwidEventMessage | SyncMessage | CleanupMessag
 
 
 def encode_message(message: EcwidEventMessage | SyncMessage | CleanupMessage) -> str:
-    """The body sent to SQS: JSON without null fields, `kind` first."""
-    return message.model_dump_json(exclude_none=True)
+    """The body sent to SQS: compact JSON without null fields, `kind` first, as every release has written it."""
+    fields = message.model_dump(mode="json", exclude_none=True)
+    return json.dumps({"kind": fields.pop("kind"), **fields}, separators=(",", ":"), ensure_ascii=False)
