@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
@@ -19,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from tiktok_channel.errors import BadRequest, Unauthorized
+from tiktok_channel.inputs import BodyRefused, bounded_json
 from tiktok_channel.models.ecwid_webhook import EcwidWebhookBody
 from tiktok_channel.models.messages import ECWID_EVENT_ROUTES, ENTITY_ROUTES, EcwidEventMessage
 
@@ -74,14 +74,15 @@ def _authentic_event(services: Services, body: str | None, signature: str | None
 
 
 def _parsed_json(body: str | None) -> Any:
-    """The parsed body; a 400 when it is too big or not JSON (size first: never parse a huge body)."""
-    # A character is at least one byte in UTF-8, so the cheap length check settles most oversized bodies.
-    if body is not None and (len(body) > MAX_BODY_BYTES or len(body.encode("utf-8")) > MAX_BODY_BYTES):
-        _count_refusal("body_too_large")
-        raise BadRequest(f"A webhook body must be at most {MAX_BODY_BYTES // 1024} KiB.", code="body_too_large")
+    """The parsed body; a 400 when it is too big, too deep or not JSON (bounded before it is parsed)."""
     try:
-        return json.loads(body or "")
-    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; RecursionError: absurd nesting
+        return bounded_json(body, max_bytes=MAX_BODY_BYTES)
+    except BodyRefused as refused:
+        if refused.reason == "too_large":
+            _count_refusal("body_too_large")
+            raise BadRequest(
+                f"A webhook body must be at most {MAX_BODY_BYTES // 1024} KiB.", code="body_too_large"
+            ) from None
         _count_refusal("invalid_json")
         raise BadRequest("The webhook body must be JSON.", code="invalid_json") from None
 
