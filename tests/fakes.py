@@ -950,9 +950,13 @@ class FakeEcwid(_Faults):
     def _store(self, store_id: int, token: str) -> EcwidStoreData:
         store = self.stores.get(store_id)
         if store is None or token not in store.tokens:
-            raise EcwidAccessLost("Ecwid refused access (HTTP 403 INVALID_API_TOKEN)", status=403)
+            raise EcwidAccessLost(
+                "Ecwid refused access (HTTP 403 INVALID_API_TOKEN)", status=403, error_code="INVALID_API_TOKEN"
+            )
         if store.suspended:
-            raise EcwidAccessLost("Ecwid refused access (HTTP 402 STORE_IS_SUSPENDED)", status=402)
+            raise EcwidAccessLost(
+                "Ecwid refused access (HTTP 402 STORE_IS_SUSPENDED)", status=402, error_code="STORE_IS_SUSPENDED"
+            )
         return store
 
 

@@ -324,6 +324,46 @@ def test_uninstall_disconnects_and_forgets_the_ecwid_token_and_the_phone(stack: 
     assert stack.queued_messages() == []
 
 
+def test_only_an_uninstall_ecwid_confirms_takes_the_store_down(stack: AppStack):
+    """Ecwid signs only eventCreated.eventId: a signature from an event the app ignores, put on an uninstall body
+    naming another store, passes the receiver; the worker asks Ecwid with the store's token and changes nothing."""
+    synced_store(stack, STORE)
+    stack.ecwid.add_store(OTHER)  # the attacker's own store, which gets Ecwid's signed webhooks too
+    before = stack.store_item(STORE)
+    [token] = tiktok_tokens(stack)
+    stack.ecwid.emit(OTHER, "customer.created", 5)
+    [ignored] = [w for w in stack.ecwid.take_webhooks() if w.event_type == "customer.created"]
+    assert stack.http.post("/webhooks/ecwid", content=ignored.body, headers=ignored.headers).status_code == 200
+    forged = {**ignored.json(), "eventType": "application.uninstalled", "storeId": STORE, "entityId": str(STORE)}
+
+    with captured_logs(stack) as records:
+        answer = stack.http.post("/webhooks/ecwid", json=forged, headers=ignored.headers)
+        assert (answer.status_code, answer.json()) == (200, {})
+        stack.tiktok.reset_calls()
+        stack.run_worker()
+
+    after = stack.store_item(STORE)
+    for kept in ("status", "epoch", "ecwid_token", "tiktok", "phone", "connected_shard"):
+        assert after[kept] == before[kept], kept
+    assert stack.sku_items(STORE)
+    assert stack.tiktok.calls_to("/open_api/") == []
+    assert tiktok_tokens(stack) == {token: False}
+    assert profile_connected(stack) is True
+    assert stack.http.post("/api/session", json={"payload": stack.ecwid.app_payload(STORE)}).status_code == 200
+    output = "\n".join(records.texts)
+    assert "Uninstall event ignored" in output
+    assert stack.ecwid.token_for(STORE) not in output
+
+    # The merchant really removes the app: Ecwid refuses the token, and the same store is taken down.
+    deliver_uninstall(stack)
+    stack.run_worker()
+
+    item = assert_clean_here(stack, STORE, int(before["epoch"]))
+    assert "ecwid_token" not in item
+    assert tiktok_tokens(stack) == {token: True}
+    assert profile_connected(stack) is False
+
+
 def test_uninstall_of_a_store_that_never_connected(stack: AppStack):
     stack.ecwid.add_store(STORE)
     assert stack.install(STORE).status_code == 302

@@ -236,6 +236,7 @@ def test_webhook_samples_signed_with_the_stack_secret_are_queued(stack: AppStack
                 "event_id": event_id,
                 "event_type": event_type,
                 "entity_id": entity_id,
+                "event_created": json.loads(body)["eventCreated"],
             }
         )
     queued = stack.queued_messages()

@@ -57,6 +57,7 @@ def test_an_authentic_event_is_queued_for_the_store(stack: AppStack):
         "event_id": body["eventId"],
         "event_type": "product.updated",
         "entity_id": "690012345",
+        "event_created": body["eventCreated"],
     }
     assert queued["attributes"]["MessageGroupId"] == str(STORE)
     assert queued["attributes"]["MessageDeduplicationId"] == body["eventId"]
@@ -331,6 +332,7 @@ def test_a_real_edit_in_ecwid_reaches_the_queue(stack: AppStack):
             "event_id": webhook.event_id,
             "event_type": webhook.event_type,
             "entity_id": str(product_id),
+            "event_created": webhook.json()["eventCreated"],
         }
         for webhook in webhooks
     ]

@@ -85,8 +85,24 @@ def test_ecwid_refuses_a_token_of_another_store(services: FakeServices):
     install_store(services)
     install_store(services, 2004)
 
-    with pytest.raises(EcwidAccessLost):
+    with pytest.raises(EcwidAccessLost) as refused:
         services.ecwid().get_profile(2004, services.ecwid().token_for(STORE_ID))
+    assert (refused.value.status, refused.value.error_code) == (403, "INVALID_API_TOKEN")  # as ecwid-api.md says
+
+
+def test_ecwid_refuses_a_revoked_token_and_a_suspended_store_with_its_codes(services: FakeServices):
+    install_store(services)
+    ecwid = services.ecwid()
+    token = ecwid.token_for(STORE_ID)
+    ecwid.stores[STORE_ID].suspended = True
+    with pytest.raises(EcwidAccessLost) as suspended:
+        ecwid.get_profile(STORE_ID, token)
+    assert (suspended.value.status, suspended.value.error_code) == (402, "STORE_IS_SUSPENDED")
+
+    ecwid.revoke_tokens(STORE_ID)  # the app uninstalled: the token is refused before the suspension is told
+    with pytest.raises(EcwidAccessLost) as revoked:
+        ecwid.get_profile(STORE_ID, token)
+    assert (revoked.value.status, revoked.value.error_code) == (403, "INVALID_API_TOKEN")
 
 
 def test_tiktok_codes_are_single_use_and_tokens_die_when_revoked(services: FakeServices):

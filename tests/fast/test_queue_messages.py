@@ -70,6 +70,21 @@ def test_messages_queued_by_the_earlier_release_decode_to_the_same_message(body,
     assert encode_message(message) == body
 
 
+def test_an_event_carries_the_time_ecwid_created_it_and_is_written_back_byte_for_byte():
+    body = (
+        '{"kind":"ecwid_event","store_id":1003,"epoch":0,"event_id":"e-timed","event_type":"product.updated",'
+        '"entity_id":"561234","event_created":1790000000}'
+    )
+    message = decode_message(body)
+    assert isinstance(message, EcwidEventMessage)
+    assert (message.event_created, message.deduplication_id) == (1790000000, "e-timed")
+    assert encode_message(message) == body
+    # The earlier release's bodies have no time: they decode without one.
+    earlier = decode_message(EARLIER_RELEASE[0][0])
+    assert isinstance(earlier, EcwidEventMessage)
+    assert earlier.event_created is None
+
+
 def test_a_sync_part_keeps_its_job_mode_and_cursor():
     message = decode_message(EARLIER_RELEASE[5][0])
     assert isinstance(message, SyncMessage)

@@ -37,6 +37,7 @@ def test_an_authentic_product_event_queues_one_message_for_its_store(services: F
         "event_id": "0a3c8f2e-event",
         "event_type": "product.updated",
         "entity_id": "5551",
+        "event_created": body["eventCreated"],  # signed: the worker ignores events older than Ecwid's retries
     }
     assert (message.group_id, message.deduplication_id) == (str(STORE_ID), "0a3c8f2e-event")
 

@@ -367,6 +367,36 @@ def test_token_errors_answer_like_ecwid(ecwid: EcwidSandbox, http: httpx.Client,
     assert api(http, profile_only, "/1003/products").json()["errorCode"] == "INSUFFICIENT_APP_SCOPE"
 
 
+@pytest.mark.parametrize("who", ["merchant", "app"])
+def test_after_an_uninstall_the_old_token_is_refused_as_ecwid_refuses_it(
+    ecwid: EcwidSandbox, http: httpx.Client, demo: EcwidStore, who: str
+) -> None:
+    """What the worker asks before it believes an application.uninstalled event (ecwid-api.md: 403, not 401)."""
+    old = ecwid.token_for(1003)
+    assert api(http, old, "/1003/profile").status_code == 200
+    ecwid.take_webhooks()
+    if who == "merchant":
+        ecwid.uninstall(1003)
+    else:  # the app uninstalls itself
+        deleted = http.delete(
+            "/api/v3/1003/application", params={"namespace": CLIENT_ID}, headers={"Authorization": f"Bearer {old}"}
+        )
+        assert deleted.status_code == 200
+
+    [uninstalled] = ecwid.take_webhooks()
+    assert (uninstalled.event_type, uninstalled.json()["entityId"]) == ("application.uninstalled", "1003")
+    assert verify(uninstalled.headers, uninstalled.body, SECRET)
+    ecwid.suspend(1003)  # a dead token is refused before anything about the store is told
+    for path in ("/1003/profile", "/1003/products"):
+        refused = api(http, old, path)
+        assert (refused.status_code, refused.json()["errorCode"]) == (403, "INVALID_API_TOKEN")
+        assert refused.json()["errorMessage"]
+    ecwid.suspend(1003, suspended=False)
+    reinstalled = ecwid.token_for(1003)  # installed again: a new token works, the old one stays refused
+    assert api(http, reinstalled, "/1003/profile").status_code == 200
+    assert api(http, old, "/1003/profile").status_code == 403
+
+
 def test_rate_limit_answers_429_until_the_minute_passes(http: httpx.Client) -> None:
     ecwid = EcwidSandbox(client_id=CLIENT_ID, client_secret=SECRET, rate_limit_per_minute=5, retry_after_seconds=7)
     ecwid.start()

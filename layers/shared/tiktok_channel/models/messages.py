@@ -54,6 +54,9 @@ class EcwidEventMessage(_Message):
     event_id: str = Field(min_length=1)
     event_type: str = Field(min_length=1)
     entity_id: str | None = None
+    # Ecwid's `eventCreated` (unix seconds, signed): the worker ignores events older than Ecwid's retry horizon.
+    # None in messages queued before this field existed.
+    event_created: int | None = None
 
     @property
     def route(self) -> EventRoute | None:

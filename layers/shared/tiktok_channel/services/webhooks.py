@@ -53,6 +53,7 @@ def receive_webhook(services: Services, body: str | None, signature: str | None)
             event_id=event.event_id,
             event_type=event.event_type,
             entity_id=event.entity_id,
+            event_created=event.event_created,
         )
     )
     metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=1)

@@ -32,6 +32,7 @@ from tiktok_channel.models.messages import (
     decode_message,
 )
 from tiktok_channel.services.disconnect import run_cleanup, uninstall_store
+from tiktok_channel.services.ecwid_events import too_old, uninstall_confirmed
 from tiktok_channel.services.sync import CatalogSync
 
 if TYPE_CHECKING:
@@ -58,10 +59,16 @@ class MalformedMessage(ValueError):
 def apply_ecwid_event(services: Services, message: EcwidEventMessage) -> str:
     """Bring the store's TikTok side up to date with one Ecwid event, re-reading what it names as it is now.
 
-    An uninstall goes straight to the disconnect service; the catalog events to the sync engine. Answers
-    what happened (applied, dropped, ignored, frozen, uninstalled, …), which is also what idempotency keeps.
+    An event older than Ecwid's retry horizon is ignored; an uninstall goes to the disconnect service once Ecwid
+    confirms it (the body is signed only over its ids); the catalog events to the sync engine. Answers what
+    happened (applied, dropped, ignored, frozen, uninstalled, too old, still installed, …), which is also what
+    idempotency keeps.
     """
+    if too_old(services, message):
+        return "too old"
     if message.route == "uninstall":
+        if not uninstall_confirmed(services, message):
+            return "still installed"
         # Whatever the store's state: connected, never connected, or already disconnected.
         return uninstall_store(services, message.store_id)
     # An event touches one product or one category: it never needs to continue in another part.
