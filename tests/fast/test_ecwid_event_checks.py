@@ -4,7 +4,7 @@ Ecwid signs only `eventCreated` and `eventId`, so a signature taken from any del
 another store and another event type, and an authentic event can be replayed. An uninstall therefore takes a store
 down only once Ecwid refuses the store's token (403 or 401 `INVALID_API_TOKEN`); a token Ecwid still accepts means
 the event is ignored and counted; any other answer is tried again later. Events older than Ecwid's retry horizon
-(`ECWID_EVENT_MAX_AGE_HOURS`) are ignored and counted, whatever their type.
+(`WEBHOOK_MAX_AGE_SECONDS`) are ignored and counted, whatever their type.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def test_an_event_within_the_horizon_is_applied():
 
 
 def test_the_horizon_is_a_setting():
-    services = fresh_services({"ECWID_EVENT_MAX_AGE_HOURS": "24"})
+    services = fresh_services({"WEBHOOK_MAX_AGE_SECONDS": "86400"})
     connected_store(services)
     receive(services, uninstall_event())
     services.advance(24 * HOUR + 1)

@@ -19,7 +19,7 @@ def test_defaults_follow_the_design_card():
     assert str(settings.ecwid_api_url) == "https://app.ecwid.com/api/v3"
     assert str(settings.tiktok_auth_url) == "https://business-api.tiktok.com/portal/auth"
     assert settings.tiktok_upload_batch_size == 1000
-    assert settings.ecwid_event_max_age_hours == 72  # Ecwid's retry horizon (ecwid-api.md: assume 3 days)
+    assert settings.webhook_max_age_seconds == 259_200  # Ecwid's retry horizon (ecwid-api.md: assume 3 days)
     assert settings.app_page_url(1003) == "https://my.ecwid.com/store/1003#app:name=tiktok"
 
 
@@ -36,9 +36,9 @@ def test_missing_variable_is_named():
         ("TIKTOK_UPLOAD_BATCH_SIZE", "0"),
         ("TIKTOK_UPLOAD_BATCH_SIZE", "many"),
         ("TIKTOK_API_URL", "not a url"),
-        ("ECWID_EVENT_MAX_AGE_HOURS", "23"),  # Ecwid retries for about a day
-        ("ECWID_EVENT_MAX_AGE_HOURS", "169"),  # the worker remembers applied events for a week
-        ("ECWID_EVENT_MAX_AGE_HOURS", "three days"),
+        ("WEBHOOK_MAX_AGE_SECONDS", "86399"),  # Ecwid retries for about a day
+        ("WEBHOOK_MAX_AGE_SECONDS", "604801"),  # the worker remembers applied events for a week
+        ("WEBHOOK_MAX_AGE_SECONDS", "three days"),
     ],
 )
 def test_bad_variable_is_named(name, value):

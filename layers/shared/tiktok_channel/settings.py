@@ -47,8 +47,8 @@ class Settings(BaseModel):
     )
     # Ecwid's webhook retry horizon (ecwid-api.md: assume up to 3 days): older events are ignored. At least a day,
     # since Ecwid retries for about that long; at most the worker's memory of applied events (EVENT_MEMORY_SECONDS).
-    ecwid_event_max_age_hours: Annotated[int, Field(ge=24, le=168)] = Field(
-        alias="ECWID_EVENT_MAX_AGE_HOURS", default=72
+    webhook_max_age_seconds: Annotated[int, Field(ge=86_400, le=604_800)] = Field(
+        alias="WEBHOOK_MAX_AGE_SECONDS", default=259_200
     )
     # The scheduled full sync's EventBridge expression, to tell the merchant when it runs next.
     sync_schedule: str = Field(alias="SYNC_SCHEDULE", default="")

@@ -36,7 +36,7 @@ def too_old(services: Services, message: EcwidEventMessage) -> bool:
     if message.event_created is None:
         return False
     age = services.clock() - message.event_created
-    if age <= services.settings.ecwid_event_max_age_hours * 3600:
+    if age <= services.settings.webhook_max_age_seconds:
         return False
     metrics.add_metric(name="EventTooOld", unit=MetricUnit.Count, value=1)
     logger.info(
