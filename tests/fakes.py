@@ -219,8 +219,10 @@ class FakeStoreRepository:
             expected_version is not None and (current is None or current.get("version") != expected_version)
         ):
             raise ConcurrentUpdate(f"store {store.store_id} changed while it was being installed")
-        # A put replaces the whole item, attributes outside the model (connected_shard) included.
+        # A put replaces the whole item; a connected store keeps its place in the connected-stores index.
         self._t.items[key] = _map(store.model_copy(update={"version": store.version + 1}))
+        if store.status == "connected":
+            self._t.items[key]["connected_shard"] = f"SHARD#{store.store_id % CONNECTED_SHARDS:02d}"
 
     def issue_state(self, state: OAuthState, *, phone: bytes | None, now: str) -> None:
         key, skey = store_key(state.store_id), state_key(state.store_id, state.nonce)

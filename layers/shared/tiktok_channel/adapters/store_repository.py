@@ -55,11 +55,17 @@ class DynamoStoreRepository:
         return Store.model_validate(from_item(item)) if item else None
 
     def save_installation(self, store: Store, *, expected_version: int | None) -> None:
-        """Write the whole store item after an install, if nobody changed it since it was read."""
+        """Write the whole store item after an install, if nobody changed it since it was read.
+
+        A connected store keeps its place in the sparse index the schedule reads (`connected_shard` is no field
+        of the model, and a put replaces the whole item).
+        """
         item = {
             **store_key(store.store_id),
             **model_attributes(store.model_copy(update={"version": store.version + 1})),
         }
+        if store.status == "connected":
+            item["connected_shard"] = attribute(connected_shard(store.store_id))
         try:
             if expected_version is None:
                 self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
