@@ -1,4 +1,5 @@
-"""Bad input of every kind in journeys 1 and 2: a clear 4xx `{"error": {"code", "message"}}`, and nothing written."""
+"""Bad input of every kind in journeys 1 and 2: a clear 4xx `{"error": {"code", "message"}}` on the API, a plain page
+or the app page with a notice on the callbacks a browser follows, and nothing written."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidSandbox
 from tests.app_stack import SESSION_KEY, AppStack, assert_error, move_clock
+from tests.callback_answers import assert_back_on_the_page, assert_plain_page
 from tiktok_channel.security import issue_session, issue_state
 
 STORE = 1003
@@ -26,21 +28,21 @@ def installed(stack: AppStack, store_id: int = STORE, **profile: Any) -> str:
     return stack.open_session(store_id)
 
 
-# -- install callback --------------------------------------------------------------------------
+# -- install callback (a browser route: a plain page says what went wrong, never JSON) -----------
 @pytest.mark.parametrize(
-    ("query", "code"),
+    ("query", "said"),
     [
-        ({}, "missing_parameter"),
-        ({"code": "abc"}, "missing_parameter"),
-        ({"store_id": str(STORE)}, "missing_parameter"),
-        ({"code": "abc", "store_id": "10x3"}, "missing_parameter"),
-        ({"error": "access_denied", "store_id": str(STORE)}, "ecwid_install_declined"),
-        ({"code": "made-up-code", "store_id": str(STORE)}, "ecwid_code_invalid"),
+        ({}, "install link is incomplete"),
+        ({"code": "abc"}, "install link is incomplete"),
+        ({"store_id": str(STORE)}, "install link is incomplete"),
+        ({"code": "abc", "store_id": "10x3"}, "install link is incomplete"),
+        ({"error": "access_denied", "store_id": str(STORE)}, "access was not granted"),
+        ({"code": "made-up-code", "store_id": str(STORE)}, "has expired or was already used"),
     ],
 )
-def test_bad_install_callback_is_refused(stack: AppStack, query, code):
+def test_bad_install_callback_is_refused(stack: AppStack, query, said):
     stack.ecwid.add_store(STORE)
-    assert_error(stack.http.get("/oauth/ecwid/callback", params=query), 400, code)
+    assert_plain_page(stack.http.get("/oauth/ecwid/callback", params=query), 400, "The app was not installed", said)
     assert stack.all_items() == []
 
 
@@ -49,7 +51,7 @@ def test_install_code_for_another_store_is_refused(stack: AppStack):
     stack.ecwid.add_store(OTHER_STORE)
     code = stack.ecwid.create_auth_code(STORE, f"{stack.url}/oauth/ecwid/callback")
     answer = stack.http.get("/oauth/ecwid/callback", params={"code": code, "store_id": str(OTHER_STORE)})
-    assert_error(answer, 400, "ecwid_code_invalid")
+    assert_plain_page(answer, 400, "has expired or was already used")
     assert stack.all_items() == []
 
 
@@ -80,7 +82,7 @@ def test_install_refused_by_ecwid_with_invalid_api_token_writes_nothing(stack: A
     stack.ecwid.revoke_tokens(STORE)
     request.join(10)
 
-    assert_error(answers[0], 403, "ecwid_access_denied")
+    assert_plain_page(answers[0], 403, "Ecwid refused this app access")
     assert stack.all_items() == []
 
 
@@ -89,7 +91,7 @@ def test_install_of_a_suspended_store_writes_nothing(stack: AppStack):
     stack.ecwid.suspend(STORE)
     code = stack.ecwid.create_auth_code(STORE, f"{stack.url}/oauth/ecwid/callback")
     answer = stack.http.get(f"/oauth/ecwid/callback?code={code}&store_id={STORE}")
-    assert_error(answer, 403, "ecwid_access_denied")
+    assert_plain_page(answer, 403, "Ecwid refused this app access")
     assert stack.all_items() == []
 
 
@@ -98,7 +100,7 @@ def test_install_while_ecwid_is_down_asks_to_retry(stack: AppStack):
     code = stack.ecwid.create_auth_code(STORE, f"{stack.url}/oauth/ecwid/callback")
     stack.ecwid.faults.add(FaultRule(kind="http_5xx", path_prefix=f"/api/v3/{STORE}/profile"))
     answer = stack.http.get(f"/oauth/ecwid/callback?code={code}&store_id={STORE}")
-    assert_error(answer, 503, "ecwid_unavailable")
+    assert_plain_page(answer, 503, "Ecwid is not answering right now")
     assert stack.all_items() == []
 
 
@@ -230,10 +232,17 @@ def started_connect(stack: AppStack) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(
-    "query", [{}, {"auth_code": "abc"}, {"state": "abc"}, {"error": "access_denied", "state": "abc"}]
+    ("query", "said"),
+    [
+        ({}, "TikTok did not finish the connection"),
+        ({"auth_code": "abc"}, "TikTok did not finish the connection"),
+        ({"state": "abc"}, "TikTok did not finish the connection"),
+        ({"error": "access_denied", "state": "abc"}, "You did not finish connecting on TikTok"),
+    ],
 )
-def test_callback_without_code_or_state_is_refused(stack: AppStack, query):
-    assert_error(stack.http.get("/oauth/tiktok/callback", params=query), 400, "missing_parameter")
+def test_callback_without_code_or_state_gets_a_plain_page(stack: AppStack, query, said):
+    # No state of this app's: the store cannot be known, so there is no app page to go back to.
+    assert_plain_page(stack.http.get("/oauth/tiktok/callback", params=query), 400, "TikTok was not connected", said)
     assert stack.all_items() == []
 
 
@@ -246,9 +255,12 @@ def test_forged_foreign_or_unknown_state_is_refused(stack: AppStack):
     unknown_nonce, _ = issue_state(SESSION_KEY, store_id=STORE, nonce="never-issued", purpose="connect", now=now)
     session_as_state, _ = issue_session(SESSION_KEY, STORE, now)
     before = stack.all_items()
-    for state in [forged, wrong_purpose, unknown_nonce, session_as_state, "not-a-state"]:
+    for state in [forged, wrong_purpose, session_as_state, "not-a-state"]:
         answer = stack.http.get("/oauth/tiktok/callback", params={"auth_code": auth_code, "state": state})
-        assert_error(answer, 400, "invalid_state")
+        assert_plain_page(answer, 400, "link is not valid")
+    # Signed by the app for this store, but never issued: back to that store's page.
+    answer = stack.http.get("/oauth/tiktok/callback", params={"auth_code": auth_code, "state": unknown_nonce})
+    assert_back_on_the_page(answer, STORE, "invalid_state")
     assert stack.all_items() == before
     assert not stack.tiktok.calls_to("/open_api/v1.3/oauth2/access_token/")
 
@@ -257,7 +269,7 @@ def test_state_expires_after_ten_minutes(stack: AppStack):
     callback, _ = started_connect(stack)
     before = stack.all_items()
     move_clock(601)
-    assert_error(stack.http.get(callback), 400, "state_expired")
+    assert_back_on_the_page(stack.http.get(callback), STORE, "state_expired")
     assert stack.all_items() == before
     assert not stack.tiktok.calls_to("/open_api/v1.3/oauth2/access_token/")
 
@@ -266,23 +278,24 @@ def test_invalid_auth_code_40110_writes_nothing(stack: AppStack):
     _, state = started_connect(stack)
     before = stack.all_items()
     answer = stack.http.get("/oauth/tiktok/callback", params={"auth_code": "not-a-real-code", "state": state})
-    assert_error(answer, 400, "tiktok_auth_code_invalid")
+    assert_back_on_the_page(answer, STORE, "tiktok_auth_code_invalid")
     assert stack.all_items() == before
 
 
 def test_token_revoked_40105_during_setup_leaves_the_store_unconnected(stack: AppStack):
     callback, _ = started_connect(stack)
     stack.tiktok.faults.add(FaultRule(kind="http_5xx", path_prefix="/open_api/v1.3/tbp/business_profile/get/"))
-    assert_error(stack.http.get(callback), 503, "tiktok_unavailable")
+    # A reload resumes: the plain page says so, and the browser keeps the callback's address.
+    assert_plain_page(stack.http.get(callback), 503, "TikTok is not answering right now", "Reload this page")
     [token] = list(stack.tiktok.tokens)
     stack.tiktok.revoke(token)
     stack.tiktok.faults.clear()
 
-    assert_error(stack.http.get(callback), 400, "tiktok_access_revoked")
+    assert_back_on_the_page(stack.http.get(callback), STORE, "tiktok_access_revoked")
 
     item = stack.store_item(STORE)
     assert item["status"] == "installed"
     assert "pending_connection" not in item
     assert "tiktok" not in item
     assert not stack.queued_messages()
-    assert_error(stack.http.get(callback), 400, "state_used")
+    assert_back_on_the_page(stack.http.get(callback), STORE, "state_used")

@@ -44,7 +44,12 @@ STOREFRONT_SAMPLES = {
     "get_storefront.json": (401, "session_invalid"),
     "apply_for_storefront.json": (401, "session_invalid"),
     "connect_storefront.json": (401, "session_invalid"),
-    "tiktok_storefront_callback.json": (400, "invalid_state"),
+}
+# The callbacks a browser follows answer a placeholder state with a plain page (the store cannot be known).
+CALLBACK_SAMPLES = {
+    "ecwid_install_callback.json": "This install link has expired or was already used",
+    "tiktok_oauth_callback.json": "This TikTok connection link is not valid",
+    "tiktok_storefront_callback.json": "This TikTok Storefront connection link is not valid",
 }
 OPERATOR_SAMPLES = ("operator_record_decision.json", "operator_redrive.json", "operator_start_sync.json")
 
@@ -110,6 +115,7 @@ def test_every_event_file_is_covered_below():
             "connect_tiktok.json",
             "tiktok_oauth_callback.json",
             *STOREFRONT_SAMPLES,
+            "tiktok_storefront_callback.json",
             *OPERATOR_SAMPLES,
             "sync_products.json",
             "catalog_worker_sync.json",
@@ -123,12 +129,10 @@ def test_every_event_file_is_covered_below():
 
 def test_samples_as_committed_get_clean_refusals(stack: AppStack):
     expected = {
-        "ecwid_install_callback.json": (400, "ecwid_code_invalid"),
         "create_session.json": (401, "unauthorized"),
         "get_store_status.json": (401, "session_invalid"),
         "list_products.json": (401, "session_invalid"),
         "connect_tiktok.json": (401, "session_invalid"),
-        "tiktok_oauth_callback.json": (400, "invalid_state"),
         "sync_products.json": (401, "session_invalid"),
         **STOREFRONT_SAMPLES,
         "disconnect_store.json": (401, "session_invalid"),
@@ -139,6 +143,10 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
     for name, (status, code) in expected.items():
         answer = invoke(stack, load(name))
         assert (answer["statusCode"], error_code(answer)) == (status, code), name
+    for name, said in CALLBACK_SAMPLES.items():
+        answer = invoke(stack, load(name))
+        assert (answer["statusCode"], answer["headers"]["Content-Type"]) == (400, "text/html; charset=utf-8"), name
+        assert said in answer["body"], name
     # The merchant page with a placeholder payload: a plain page that says what to do, and no session.
     page = invoke(stack, load("merchant_page.json"))
     assert page["statusCode"] == 401

@@ -30,6 +30,7 @@ from tests.app_stack import (
     move_clock,
     read_form,
 )
+from tests.callback_answers import assert_back_on_the_page, assert_plain_page
 from tiktok_channel.adapters.events import EventBridgePublisher
 from tiktok_channel.runtime import services
 from tiktok_channel.security import issue_state
@@ -422,11 +423,18 @@ def test_pressing_connect_again_while_connecting_records_one_move(stack: AppStac
 
 
 @pytest.mark.parametrize(
-    "query", [{}, {"auth_code": "abc"}, {"state": "abc"}, {"error": "access_denied", "state": "abc"}]
+    ("query", "said"),
+    [
+        ({}, "TikTok did not finish connecting your storefront"),
+        ({"auth_code": "abc"}, "TikTok did not finish connecting your storefront"),
+        ({"state": "abc"}, "TikTok did not finish connecting your storefront"),
+        ({"error": "access_denied", "state": "abc"}, "You did not finish connecting your storefront"),
+    ],
 )
-def test_storefront_callback_without_code_or_state_is_refused(stack: AppStack, query):
+def test_storefront_callback_without_code_or_state_gets_a_plain_page(stack: AppStack, query, said):
+    # No state of this app's: the store cannot be known, so there is no app page to go back to.
     answer = stack.http.get("/oauth/tiktok/storefront/callback", params=query)
-    assert_error(answer, 400, "missing_parameter")
+    assert_plain_page(answer, 400, "TikTok Storefront was not connected", said)
     assert stack.all_items() == []
 
 
@@ -447,16 +455,17 @@ def test_forged_expired_wrong_purpose_and_reused_states_change_nothing(stack: Ap
     before = stack.all_items()
     url = "/oauth/tiktok/storefront/callback"
 
-    for state in [forged, wrong_purpose, connect_state, other_store, "not-a-state"]:
-        assert_error(stack.http.get(url, params={"auth_code": auth_code, "state": state}), 400, "invalid_state")
+    for state in [forged, wrong_purpose, "not-a-state"]:
+        assert_plain_page(stack.http.get(url, params={"auth_code": auth_code, "state": state}), 400, "not valid")
+    # Signed by the app for a store, but not a storefront state it issued: back to that store's page.
+    for state, store_id in [(connect_state, STORE), (other_store, GB_STORE)]:
+        answer = stack.http.get(url, params={"auth_code": auth_code, "state": state})
+        assert_back_on_the_page(answer, store_id, "invalid_state")
     # The connect callback does not take a storefront state either.
-    assert_error(
-        stack.http.get("/oauth/tiktok/callback", params={"auth_code": auth_code, "state": real_state}),
-        400,
-        "invalid_state",
-    )
+    answer = stack.http.get("/oauth/tiktok/callback", params={"auth_code": auth_code, "state": real_state})
+    assert_plain_page(answer, 400, "not valid")
     move_clock(601)
-    assert_error(stack.http.get(callback), 400, "state_expired")
+    assert_back_on_the_page(stack.http.get(callback), STORE, "state_expired")
     move_clock(0)
 
     assert stack.all_items() == before
@@ -465,7 +474,7 @@ def test_forged_expired_wrong_purpose_and_reused_states_change_nothing(stack: Ap
 
     assert stack.callback(callback).status_code == 302  # the real state still works, once
     after = stack.all_items()
-    assert_error(stack.callback(callback), 400, "state_used")
+    assert_back_on_the_page(stack.callback(callback), STORE, "state_used")
     assert stack.all_items() == after
 
 
@@ -475,7 +484,7 @@ def test_a_state_spent_on_one_code_is_refused_with_another(stack: AppStack):
     assert stack.callback(callback).status_code == 302
     before = stack.all_items()
     answer = stack.http.get("/oauth/tiktok/storefront/callback", params={"auth_code": "another-code", "state": state})
-    assert_error(answer, 400, "state_used")
+    assert_back_on_the_page(answer, STORE, "state_used")
     assert stack.all_items() == before
 
 
@@ -489,7 +498,7 @@ def test_storefront_not_confirmed_by_tiktok_stays_connecting_and_a_reload_resume
     back = stack.browser.post(f"{stack.tiktok.base_url}{form.action}", data={**fields, "decision": "connect"})
     callback = back.headers["location"]
 
-    assert_error(stack.callback(callback), 409, "storefront_not_confirmed")
+    assert_back_on_the_page(stack.callback(callback), STORE, "storefront_not_confirmed")
     assert storefront(stack, STORE, session)["state"] == "connecting"
 
     with stack.tiktok.lock:  # the merchant finished TikTok's Shopping setup afterwards
@@ -501,7 +510,7 @@ def test_storefront_not_confirmed_by_tiktok_stays_connecting_and_a_reload_resume
 def test_tiktok_down_while_confirming_resumes_on_reload(stack: AppStack):
     session, callback = authorized_storefront(stack)
     stack.tiktok.faults.add(FaultRule(kind="http_5xx", path_prefix=SHOP_STATUS))
-    assert_error(stack.callback(callback), 503, "tiktok_unavailable")
+    assert_plain_page(stack.callback(callback), 503, "TikTok is not answering right now", "Reload this page")
     assert storefront(stack, STORE, session)["state"] == "connecting"
     stack.tiktok.faults.clear()
     assert stack.callback(callback).status_code == 302

@@ -9,12 +9,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import REDIRECT, answers, base_url, create_resolver, redirect
+from tiktok_channel.api.callbacks import callback_answer
+from tiktok_channel.api.http import HTML, REDIRECT, answers, base_url, create_resolver
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import OptionalQuery, validation
 from tiktok_channel.models.api import AuthorizeUrl, ConnectRequest
 from tiktok_channel.runtime import services
-from tiktok_channel.services import connect, install
+from tiktok_channel.services import connect, install, oauth_state
 
 logger = Logger()
 tracer = Tracer()
@@ -22,14 +23,19 @@ metrics = Metrics()
 app = create_resolver(check_session(services), *validation())
 
 
-@app.get("/oauth/ecwid/callback", responses=answers({302: REDIRECT}, 400, 403, 409, 503))
+@app.get("/oauth/ecwid/callback", responses=answers({302: REDIRECT, **dict.fromkeys((400, 403, 409, 500, 503), HTML)}))
 def ecwid_install_callback(
     code: OptionalQuery = None, store_id: OptionalQuery = None, error: OptionalQuery = None
 ) -> Response[str]:
-    location = install.install_store(
-        services(), code=code, store_id=store_id, error=error, base_url=base_url(app, services)
+    # Failures get a plain page: the app is not installed, so its page in the Ecwid admin cannot open.
+    return callback_answer(
+        services(),
+        store_id=None,
+        finish=lambda: install.install_store(
+            services(), code=code, store_id=store_id, error=error, base_url=base_url(app, services)
+        ),
+        title="The app was not installed",
     )
-    return redirect(location)
 
 
 @app.post("/api/stores/<store_id>/connect", responses=answers({200: AuthorizeUrl}, 400, 401, 403, 404, 409, 422))
@@ -38,9 +44,18 @@ def connect_tiktok(store_id: SessionStore, body: Annotated[ConnectRequest, Body(
     return AuthorizeUrl(authorize_url=url)
 
 
-@app.get("/oauth/tiktok/callback", responses=answers({302: REDIRECT}, 400, 403, 404, 409, 503))
-def tiktok_callback(auth_code: OptionalQuery = None, state: OptionalQuery = None) -> Response[str]:
-    return redirect(connect.finish_connect(services(), auth_code=auth_code, state=state))
+@app.get(
+    "/oauth/tiktok/callback", responses=answers({302: REDIRECT, **dict.fromkeys((400, 403, 404, 409, 500, 503), HTML)})
+)
+def tiktok_callback(
+    auth_code: OptionalQuery = None, state: OptionalQuery = None, error: OptionalQuery = None
+) -> Response[str]:
+    return callback_answer(
+        services(),
+        store_id=oauth_state.state_store(services(), state, purpose="connect"),
+        finish=lambda: connect.finish_connect(services(), auth_code=auth_code, state=state, error=error),
+        title="TikTok was not connected",
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,12 +10,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import JSON_OBJECT, REDIRECT, answers, base_url, create_resolver, redirect
+from tiktok_channel.api.callbacks import callback_answer
+from tiktok_channel.api.http import HTML, JSON_OBJECT, REDIRECT, answers, base_url, create_resolver
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import OptionalQuery, validation
 from tiktok_channel.models.api import AuthorizeUrl
 from tiktok_channel.runtime import services
-from tiktok_channel.services import storefront, storefront_connect
+from tiktok_channel.services import oauth_state, storefront, storefront_connect
 
 logger = Logger()
 tracer = Tracer()
@@ -44,9 +45,19 @@ def connect_storefront(store_id: SessionStore) -> AuthorizeUrl:
     return AuthorizeUrl(authorize_url=storefront_connect.start_connect(services(), store_id, base_url(app, services)))
 
 
-@app.get("/oauth/tiktok/storefront/callback", responses=answers({302: REDIRECT}, 400, 403, 404, 409, 503))
-def storefront_callback(auth_code: OptionalQuery = None, state: OptionalQuery = None) -> Response[str]:
-    return redirect(storefront_connect.finish_connect(services(), auth_code=auth_code, state=state))
+@app.get(
+    "/oauth/tiktok/storefront/callback",
+    responses=answers({302: REDIRECT, **dict.fromkeys((400, 403, 404, 409, 500, 503), HTML)}),
+)
+def storefront_callback(
+    auth_code: OptionalQuery = None, state: OptionalQuery = None, error: OptionalQuery = None
+) -> Response[str]:
+    return callback_answer(
+        services(),
+        store_id=oauth_state.state_store(services(), state, purpose="storefront"),
+        finish=lambda: storefront_connect.finish_connect(services(), auth_code=auth_code, state=state, error=error),
+        title="TikTok Storefront was not connected",
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -29,23 +29,23 @@ def merchant_page(services: Services, payload: str | None) -> Response[str]:
 
     The payload is never logged; the page's script exchanges it for a session itself.
     """
-    page_url = services.settings.ecwid_app_page_url
     if not payload:
-        return _plain(400, "Open this page from your Ecwid admin", _OPEN_FROM_ECWID, page_url)
+        return plain_answer(services, 400, "Open this page from your Ecwid admin", _OPEN_FROM_ECWID)
     try:
         store_id = verify_payload(services, payload)
         app_id = services.secrets().ecwid_client_id
     except Unauthorized as refused:
         logger.info("Merchant page refused", extra={"code": refused.code})
         message = f"{refused.message} If this keeps happening, reinstall the app from the Ecwid App Market."
-        return _plain(401, "We could not confirm it is you", message, page_url)
+        return plain_answer(services, 401, "We could not confirm it is you", message)
     except AppError as error:
         logger.info("Merchant page not served", extra={"code": error.code, "status": error.status})
-        return _plain(error.status, "The TikTok page could not open", error.message, page_url)
-    html, headers = render_page(store_id=store_id, app_id=app_id, app_page_url=page_url)
+        return plain_answer(services, error.status, "The TikTok page could not open", error.message)
+    html, headers = render_page(store_id=store_id, app_id=app_id, app_page_url=services.settings.ecwid_app_page_url)
     return Response(status_code=200, content_type=_HTML, body=html, headers=headers)
 
 
-def _plain(status: int, title: str, message: str, page_url: str) -> Response[str]:
-    html, headers = plain_page(title, message, app_page_url=page_url)
+def plain_answer(services: Services, status: int, title: str, message: str) -> Response[str]:
+    """A plain page with `status`: what happened (`title`) and what to do (`message`); no script, no session."""
+    html, headers = plain_page(title, message, app_page_url=services.settings.ecwid_app_page_url)
     return Response(status_code=status, content_type=_HTML, body=html, headers=headers)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BeforeValidator
 
-from tiktok_channel.api.http import NOT_JSON, Middleware
+from tiktok_channel.api.http import Middleware, read_json_body
 from tiktok_channel.errors import BadRequest
 
 
@@ -48,14 +48,12 @@ def validation() -> list[Middleware]:
 
 
 def _json_object_body(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """A route that reads a body reads a JSON object: anything else is a 400 `invalid_json`, before Powertools
-    checks it against the route's model (which names the wrong fields, `invalid_request`)."""
+    """A route that reads a body reads a JSON object of at most 64 KiB nested at most 32 deep: anything else is a
+    400 (`body_too_large`, `invalid_json`), before Powertools checks it against the route's model (which names the
+    wrong fields, `invalid_request`)."""
     route = app.context["_route"]  # the matched route, where Powertools' own validation middleware finds it
     if route.dependant.body_params:
-        try:
-            body = app.current_event.json_body
-        except ValueError:  # not JSON, or a body API Gateway base64-encoded that is not UTF-8 text
-            raise BadRequest(NOT_JSON, code="invalid_json") from None
+        body = read_json_body(app)
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.", code="invalid_json")
         _declare_json(app.current_event.raw_event)

@@ -10,9 +10,19 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from tiktok_channel.eligibility import SHOPPING_COUNTRIES
+from tiktok_channel.inputs import is_email, unsafe_character
 
 StorefrontState = Literal["not_applied", "submitted", "approved", "rejected", "connecting", "connected"]
 Decision = Literal["approved", "rejected"]
@@ -21,15 +31,26 @@ Actor = Literal["merchant", "operator", "tiktok"]
 _FORM = ConfigDict(extra="ignore", hide_input_in_errors=True, str_strip_whitespace=True)
 _MODEL = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
-_US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
-_GB_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
-_RANGE = re.compile(r"^(\d{1,7})\s*[-–]\s*(\d{1,7})$")
-_AT_LEAST = re.compile(r"^(\d{1,7})\s*\+$")
+# ASCII digits and spaces only (re.ASCII): `\d` alone would take any script's digits.
+_US_ZIP = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
+_GB_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$", re.ASCII)
+_RANGE = re.compile(r"^(\d{1,7}) *[-–] *(\d{1,7})$", re.ASCII)
+_AT_LEAST = re.compile(r"^(\d{1,7}) *\+$", re.ASCII)
 _MAX_MONTHLY_ORDERS = 10_000_000
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+def _plain_text(value: str) -> str:
+    """Free text goes into an e-mail to TikTok's partner contact: no control or text-direction characters."""
+    unsafe = unsafe_character(value)
+    if unsafe is not None:
+        raise ValueError(f"Remove the {unsafe} from this field: type it on one line, as plain text.")
+    return value
+
+
+PlainText = AfterValidator(_plain_text)
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200), PlainText]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100), PlainText]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText]
 
 # What each field of the form expects, as the merchant reads it next to the field.
 FIELD_HELP: dict[str, str] = {
@@ -57,10 +78,10 @@ class BusinessAddress(BaseModel):
     model_config = _FORM
 
     street: Text
-    city: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    city: ShortText
     country: str  # before region and postal code: their checks depend on it
-    region: Annotated[str, StringConstraints(max_length=100)] = ""
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    region: Annotated[str, StringConstraints(max_length=100), PlainText] = ""
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), PlainText]
 
     @field_validator("country")
     @classmethod
@@ -101,12 +122,12 @@ class StorefrontApplication(BaseModel):
     model_config = _FORM
 
     legal_business_name: Text
-    contact_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    contact_name: ShortText
     contact_email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
     # Checked and put in E.164 by the service, with the connect form's phone rule.
     business_phone: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     business_address: BusinessAddress
-    store_url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    store_url: Annotated[str, StringConstraints(min_length=1, max_length=2048), PlainText]
     product_categories: list[Category] = Field(min_length=1, max_length=20)
     monthly_orders: int | str
     agrees_to_commerce_policies: StrictBool
@@ -114,7 +135,7 @@ class StorefrontApplication(BaseModel):
     @field_validator("contact_email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not is_email(value):
             raise ValueError(FIELD_HELP["contact_email"])
         return value
 
@@ -141,7 +162,7 @@ class StorefrontApplication(BaseModel):
                 return value
             raise ValueError(FIELD_HELP["monthly_orders"])
         text = str(value).strip() if isinstance(value, str) else ""
-        if text.isdigit() and int(text) <= _MAX_MONTHLY_ORDERS:
+        if text.isascii() and text.isdigit() and int(text) <= _MAX_MONTHLY_ORDERS:
             return int(text)
         if (span := _RANGE.match(text)) and int(span.group(1)) <= int(span.group(2)):
             return f"{int(span.group(1))}-{int(span.group(2))}"

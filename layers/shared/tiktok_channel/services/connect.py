@@ -38,6 +38,7 @@ from tiktok_channel.errors import (
     TikTokTokenRevoked,
     UpstreamUnavailable,
 )
+from tiktok_channel.inputs import ascii_digits, is_dash_or_space
 from tiktok_channel.models.messages import SyncMessage
 from tiktok_channel.models.store import OAuthState, PendingConnection, StatePurpose, Store, SyncState, TikTokConnection
 from tiktok_channel.security import (
@@ -57,18 +58,24 @@ metrics = Metrics()
 
 TIKTOK_CALLBACK_PATH = "/oauth/tiktok/callback"
 EXTERNAL_DATA_VERSION = "1.0"
-_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164: a country code and at most 15 digits
-_PHONE_SEPARATORS = re.compile(r"[\s().\-]")
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164 in ASCII: a country code and at most 15 digits
+_PHONE_SEPARATORS = frozenset("().")  # besides every space and dash
+_PLUS = {"\uff0b": "+"}  # the full-width plus of a full-width keyboard
 _JOB_NAMESPACE = uuid.UUID("5b0a1c8e-2f4e-4a57-9d0b-6f1d2c3e4a5b")
 _AGAIN = "Go back to the TikTok page in your Ecwid admin and press Connect TikTok Account again."
 
 
 # -- the Connect button ------------------------------------------------------------------------
 def normalize_phone(raw: str) -> str:
-    phone = _PHONE_SEPARATORS.sub("", raw.strip())
+    """The phone in E.164 as TikTok takes it and the app stores it, in ASCII: digits of any script (full-width,
+    Arabic-Indic, Devanagari…) become ASCII digits, spaces, dashes, brackets and dots go; anything else is refused."""
+    typed = ascii_digits(raw)
+    phone = "".join(
+        _PLUS.get(char, char) for char in typed if not (is_dash_or_space(char) or char in _PHONE_SEPARATORS)
+    )
     if phone.startswith("00"):
         phone = "+" + phone[2:]
-    if not _PHONE.match(phone):
+    if not _PHONE.fullmatch(phone):
         raise BadRequest(
             "Enter your mobile phone number in international format: + and the country code, then the number, "
             "for example +14155550123.",
@@ -173,8 +180,15 @@ def external_data(
 
 
 # -- the TikTok callback -----------------------------------------------------------------------
-def finish_connect(services: Services, *, auth_code: str | None, state: str | None) -> str:
-    """Complete the connection TikTok authorized; answer where to send the merchant."""
+def finish_connect(services: Services, *, auth_code: str | None, state: str | None, error: str | None = None) -> str:
+    """Complete the connection TikTok authorized; answer where to send the merchant. `error`: TikTok's word that
+    the merchant did not authorize (`access_denied`: cancelled)."""
+    if error:
+        raise BadRequest(
+            "You did not finish connecting on TikTok, so nothing changed. Press Connect TikTok Account when you "
+            "are ready.",
+            code="connect_cancelled",
+        )
     if not auth_code or not state:
         raise BadRequest(f"TikTok did not finish the connection. {_AGAIN}", code="missing_parameter")
     secrets = services.secrets()

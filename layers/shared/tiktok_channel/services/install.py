@@ -18,6 +18,7 @@ from tiktok_channel.errors import (
     Forbidden,
     UpstreamUnavailable,
 )
+from tiktok_channel.inputs import parse_id
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.store import Store, StoreStatus
 from tiktok_channel.security import hash_code
@@ -39,9 +40,9 @@ def install_store(
         raise BadRequest(
             f"The app was not installed because access was not granted. {_REINSTALL}", code="ecwid_install_declined"
         )
-    if not code or not store_id or not store_id.isdigit():
+    store_number = parse_id(store_id)
+    if not code or store_number is None:
         raise BadRequest(f"This install link is incomplete. {_REINSTALL}", code="missing_parameter")
-    store_number = int(store_id)
     code_hash = hash_code(code)
     existing = services.stores.get(store_number)
     if existing is not None and existing.install_code_hash == code_hash:

@@ -34,3 +34,15 @@ def checked_state(
     if record.status == "issued" and now >= record.expires_at:  # DynamoDB's TTL deletes late, if ever
         raise expired
     return record
+
+
+def state_store(services: Services, state: str | None, *, purpose: StatePurpose) -> int | None:
+    """The store a callback's `state` was signed for by this app, for `purpose`, expired or not; None for any other
+    state. Where to send the merchant back, whatever else is wrong with the callback."""
+    if not state:
+        return None
+    try:
+        # Expiry is beside the point here: the signature alone says which store's page to go back to.
+        return verify_state(services.secrets().session_key, state, purpose=purpose, now=0).store_id
+    except (InvalidToken, ValueError):  # ValueError: a subject of digits int() does not take (signed by us: never)
+        return None

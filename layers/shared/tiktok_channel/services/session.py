@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tiktok_channel.errors import Forbidden, Unauthorized
+from tiktok_channel.inputs import parse_id
 from tiktok_channel.security import (
     InvalidToken,
     PayloadRejected,
@@ -61,7 +62,14 @@ def authorize_store(services: Services, authorization: str | None, store_id: str
         raise Unauthorized(
             "Your session has expired. Reload the TikTok page in your Ecwid admin.", code="session_invalid"
         ) from None
-    if not store_id.isdigit() or int(store_id) != claims.store_id:
+    requested = parse_id(store_id)
+    if requested is None:  # `١٠٠٣` or `１００３` is not store 1003: no session may act on an address naming no store
+        raise Forbidden(
+            "This address names no store: a store id is written in the digits 0-9, for example /api/stores/1003. "
+            "Reload the TikTok page in your Ecwid admin.",
+            code="invalid_store_id",
+        )
+    if requested != claims.store_id:
         raise Forbidden(
             "This session belongs to another store. Open the TikTok page from that store's Ecwid admin.",
             code="wrong_store",

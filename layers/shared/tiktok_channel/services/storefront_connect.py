@@ -82,8 +82,15 @@ def _check_can_connect(store: Store) -> None:
         )
 
 
-def finish_connect(services: Services, *, auth_code: str | None, state: str | None) -> str:
-    """TikTok's storefront callback: confirm the storefront with TikTok, mark it connected, back to the page."""
+def finish_connect(services: Services, *, auth_code: str | None, state: str | None, error: str | None = None) -> str:
+    """TikTok's storefront callback: confirm the storefront with TikTok, mark it connected, back to the page.
+    `error`: TikTok's word that the merchant did not authorize (`access_denied`: cancelled)."""
+    if error:
+        raise BadRequest(
+            "You did not finish connecting your storefront on TikTok, so nothing changed. Click Connect TikTok "
+            "Storefront when you are ready.",
+            code="storefront_cancelled",
+        )
     if not auth_code or not state:
         raise BadRequest(f"TikTok did not finish connecting your storefront. {_AGAIN}", code="missing_parameter")
     secrets = services.secrets()

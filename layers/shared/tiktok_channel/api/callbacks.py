@@ -1,0 +1,52 @@
+"""The routes a browser follows back from Ecwid or TikTok (the OAuth callbacks): the merchant always lands on a
+page, never on JSON and never anywhere but this app. Done: the store's app page. Refused: the app page with a
+notice code it can show (`?tiktok_notice=state_expired`), or a plain page that says what to do when the store cannot
+be known or when reloading the callback is the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+
+from tiktok_channel.api.http import redirect
+from tiktok_channel.api.pages import plain_answer
+from tiktok_channel.errors import AppError
+
+if TYPE_CHECKING:
+    from tiktok_channel.ports import Services
+
+logger = Logger(child=True)
+
+NOTICE = "tiktok_notice"
+_FAILED = "Something went wrong on our side. Wait a minute, then try again from the TikTok page in your Ecwid admin."
+
+
+def callback_answer(
+    services: Services, *, store_id: int | None, finish: Callable[[], str], title: str
+) -> Response[str]:
+    """Run a callback's service (`finish` answers where the merchant goes) and answer as a browser route does.
+
+    `store_id`: the store the request is known to be for (a state signed by this app), or None; `title` heads the
+    plain page ("TikTok was not connected").
+    """
+    try:
+        return redirect(finish())
+    except AppError as refused:
+        logger.info("Callback refused", extra={"code": refused.code, "status": refused.status, "store_id": store_id})
+        if store_id is None or refused.status >= 500:
+            # No store: no page to send the merchant to. 5xx: the message says to reload, and a reload resumes.
+            return plain_answer(services, refused.status, title, refused.message)
+        return redirect(with_notice(services.settings.app_page_url(store_id), refused.code))
+    except Exception:
+        logger.exception("Unexpected failure")
+        return plain_answer(services, 500, title, _FAILED)
+
+
+def with_notice(url: str, code: str) -> str:
+    """`url` (ECWID_APP_PAGE_URL filled in) with the notice code as a query parameter, before any fragment."""
+    address, hash_sign, fragment = url.partition("#")
+    separator = "&" if "?" in address else "?"
+    return f"{address}{separator}{NOTICE}={code}{hash_sign}{fragment}"
