@@ -156,6 +156,23 @@ def test_each_route_declares_the_statuses_the_contract_names(served):
     assert undeclared == {}, "statuses the contract names that the route does not declare (responses=)"
 
 
+BROWSER_ROUTES = {"/oauth/ecwid/callback", "/oauth/tiktok/callback", "/oauth/tiktok/storefront/callback"}
+
+
+def test_routes_a_browser_follows_declare_no_json_answer(functions):
+    """The OAuth callbacks answer a redirect or an HTML page, whatever happens (the contract: never JSON)."""
+    declared = {}
+    for function in functions:
+        document = json.loads(function.module.app.get_openapi_json_schema())
+        for path in BROWSER_ROUTES & set(document["paths"]):
+            responses = document["paths"][path]["get"]["responses"]
+            declared[path] = {int(status): sorted(answer.get("content", {})) for status, answer in responses.items()}
+    assert set(declared) == BROWSER_ROUTES
+    for path, answers in declared.items():
+        assert answers[302] == [], path
+        assert {status for status, kinds in answers.items() if kinds != ["text/html"]} == {302}, path
+
+
 def test_the_template_sends_each_route_to_the_function_that_serves_it(functions):
     for function in functions:
         template = {(route.method, same_path(route.path or "")) for route in function.function.routes}
