@@ -481,3 +481,16 @@ def test_a_connection_missing_a_catalog_id_is_dropped_without_calling_tiktok(sto
     assert deliver(store) == ["dropped"]
     assert ecwid_event(store, "product.updated", 1) == ["dropped"]
     assert store.tiktok().calls[calls:] == []
+
+
+@pytest.mark.parametrize("entity_id", ["²", "١٠٠٣", "１", "-5", "0x10"])
+def test_an_event_whose_entity_id_is_not_ascii_digits_is_ignored_not_retried(store: FakeServices, entity_id: str):
+    """Ecwid does not sign entityId: one written with other digits is ignored, never a failure sent to the DLQ."""
+    store.ecwid().add_product(STORE_ID, "Shirt")
+    connect(store)
+    calls = len(store.tiktok().calls)
+    body = webhook("product.updated", entity_id)
+    receive_webhook(store, json.dumps(body), signature(body))
+
+    assert deliver(store) == ["ignored"]
+    assert store.tiktok().calls[calls:] == []

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.errors import NotConnected
+from tiktok_channel.inputs import parse_id
 from tiktok_channel.models.store import CatalogTarget, Store
 from tiktok_channel.services.jobs import request_full_sync
 from tiktok_channel.services.sync_images import ImageSizeResolver
@@ -81,8 +82,8 @@ class CatalogSync:
             return self._profile_changed(store, target, ecwid_token)
         if is_frozen(store):
             return "frozen"  # nothing moves until the currency is back (a profile event lifts it)
-        entity = message.entity_id or ""
-        if not entity.isdigit():
+        entity = parse_id(message.entity_id)  # unsigned by Ecwid: ASCII digits only, or the event is ignored
+        if entity is None:
             logger.warning("Event without a usable entity id", extra={"store_id": store.store_id, "event_type": kind})
             return "ignored"
         tiktok_token = self._s.cipher.decrypt(target.access_token, store_id=store.store_id, field="tiktok_token")
@@ -94,9 +95,9 @@ class CatalogSync:
             return "ignored"
         writer = CatalogWriter(self._s, target, self._s.tiktok(), tiktok_token)
         if route == "category":
-            self._category_changed(target, ecwid_token, int(entity), writer)
+            self._category_changed(target, ecwid_token, entity, writer)
         else:
-            self._product_changed(target, ecwid_token, int(entity), writer)
+            self._product_changed(target, ecwid_token, entity, writer)
         writer.flush()
         writer.flush_deletions()
         self._s.stores.add_counts(store.store_id, store.epoch, writer.count_changes)
