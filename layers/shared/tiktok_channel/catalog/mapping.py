@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from tiktok_channel.catalog.text import TITLE_LIMIT, cut, one_line, plain_text, variation_title
+from tiktok_channel.catalog.fields import gtin, title, variation_title
+from tiktok_channel.catalog.text import cut, one_line, plain_text
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidCombination, EcwidProduct
 
 DESCRIPTION_LIMIT: Final = 10_000
@@ -61,7 +61,7 @@ class SkuHeldBack:
     sku_id: str
     product_id: int
     title: str
-    code: str  # "no_image" | "no_price" | "no_name"
+    code: str  # "no_image" | "no_price" | "no_name" | "no_title"
     message: str  # for the merchant: what is wrong and what to change in Ecwid
 
 
@@ -186,12 +186,12 @@ def _hash(fields: dict[str, Any]) -> str:
 
 
 def _offers(product: EcwidProduct) -> Iterator[_Offer]:
-    name = one_line(product.name)
+    name = product.name
     if not product.combinations:
         yield _Offer(
             sku_id=str(product.id),
             item_group_id=None,
-            title=cut(name, TITLE_LIMIT),
+            title=title(name),
             price=product.price,
             compare_to_price=product.compare_to_price,
             availability=_availability(product.unlimited, product.in_stock, product.quantity),
@@ -225,8 +225,8 @@ def _offers(product: EcwidProduct) -> Iterator[_Offer]:
 
 def _problem(product: EcwidProduct, offer: _Offer, currency: str) -> tuple[str, str] | None:
     variation = offer.item_group_id is not None
-    if not one_line(product.name):
-        return _held_back_reason("no_name", variation)
+    if not offer.title:
+        return _held_back_reason("no_name" if not one_line(product.name) else "no_title", variation)
     if _amount(offer.price, currency) <= 0:  # what TikTok would see after rounding
         return _held_back_reason("no_price", variation)
     return None
@@ -235,6 +235,11 @@ def _problem(product: EcwidProduct, offer: _Offer, currency: str) -> tuple[str, 
 def _held_back_reason(code: str, variation: bool) -> tuple[str, str]:
     if code == "no_name":
         return code, "This product has no name. Give it a name in Ecwid: TikTok needs a title for every product."
+    if code == "no_title":
+        return code, (
+            "The name has only emoji, symbols or invisible characters, which TikTok does not accept in a title. "
+            "Add words to the product's name in Ecwid."
+        )
     if code == "no_price":
         what = "this variation (or the product)" if variation else "this product"
         return code, f"The price is 0. Set a price above 0 for {what} in Ecwid: TikTok does not list free items."
@@ -271,8 +276,9 @@ def _shared_fields(product: EcwidProduct) -> dict[str, Any]:
     if product.google_product_category:
         fields["google_product_category"] = str(product.google_product_category)
     upc = product.attribute("UPC")
-    if upc is not None and re.fullmatch(r"[0-9]+", upc.value.strip()):
-        fields["global_trade_item_number"] = upc.value.strip()
+    number = gtin(upc.value) if upc is not None else None
+    if number is not None:
+        fields["global_trade_item_number"] = number
     return fields
 
 

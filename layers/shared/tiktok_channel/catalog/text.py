@@ -1,4 +1,5 @@
-"""Ecwid's text as TikTok takes it: descriptions from HTML to plain text, one-line names, titles cut to a limit."""
+"""Ecwid's text as TikTok takes it: descriptions from HTML to plain text, one-line text, text cut to a limit
+(titles follow catalog/fields.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Final
 
-TITLE_LIMIT: Final = 500
 _PARAGRAPH_TAGS: Final = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre", "hr", "figure"}
 )
@@ -102,17 +102,6 @@ def _tidy(text: str) -> str:
 def one_line(text: str) -> str:
     """`text` with every run of whitespace (line breaks too) as one space, trimmed."""
     return " ".join(text.split())
-
-
-def variation_title(name: str, values: list[str]) -> str:
-    """ "T-shirt (Red, L)": the name is shortened, never the options, since they tell variations apart."""
-    if not name:
-        return ""
-    chosen = [v for v in (one_line(value) for value in values) if v]
-    suffix = f" ({', '.join(chosen)})" if chosen else ""
-    if len(suffix) > TITLE_LIMIT // 2:
-        return cut(name + suffix, TITLE_LIMIT)
-    return cut(name, TITLE_LIMIT - len(suffix)) + suffix
 
 
 def cut(text: str, limit: int) -> str:
