@@ -38,6 +38,7 @@ from tiktok_channel.errors import (
     EcwidAccessLost,
     EcwidError,
     EcwidOAuthRejected,
+    EcwidUnavailable,
     EventPublishFailed,
     NotConnected,
     TikTokAuthCodeInvalid,
@@ -766,12 +767,24 @@ class _EcwidCode:
 
 
 class FakeEcwid(_Faults):
-    """Ecwid's OAuth and REST API for the app whose credentials it was built with (ecwid-api.md)."""
+    """Ecwid's OAuth and REST API for the app whose credentials it was built with (ecwid-api.md).
 
-    def __init__(self, client_id: str = ECWID_CLIENT_ID, client_secret: str = ECWID_CLIENT_SECRET) -> None:
+    With a `clock` (epoch seconds; a test gives it the services' own), a 429 planned with `fail` holds its token as
+    the Ecwid client does: until its `retry_after` has passed, every REST call with that token raises
+    `EcwidUnavailable` with the seconds left, and is not recorded in `calls` (it never reached Ecwid)."""
+
+    def __init__(
+        self,
+        client_id: str = ECWID_CLIENT_ID,
+        client_secret: str = ECWID_CLIENT_SECRET,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
+        self.clock = clock
+        self._not_before: dict[str, float] = {}
         self.stores: dict[int, EcwidStoreData] = {}
         self._codes: dict[str, _EcwidCode] = {}
         self._ids = itertools.count(100_001)
@@ -916,16 +929,16 @@ class FakeEcwid(_Faults):
         )
 
     def get_profile(self, store_id: int, token: str) -> StoreProfile:
-        self._call("get_profile")
+        self._request("get_profile", token)
         return StoreProfile.model_validate(self._store(store_id, token).profile)
 
     def product_page(self, store_id: int, token: str, *, offset: int) -> ProductPage:
-        self._call("product_page")
+        self._request("product_page", token)
         products = list(self._store(store_id, token).products.values())  # ADDED_TIME_ASC
         return _page(products, offset)
 
     def products_by_id(self, store_id: int, token: str, product_ids: list[int]) -> list[EcwidProduct]:
-        self._call("products_by_id")
+        self._request("products_by_id", token)
         store = self._store(store_id, token)
         if len(product_ids) > ECWID_PAGE:
             raise EcwidError("Ecwid rejected the request (HTTP 400)", status=400)
@@ -933,12 +946,12 @@ class FakeEcwid(_Faults):
         return [EcwidProduct.model_validate(p) for p in store.products.values() if p["id"] in wanted]
 
     def get_product(self, store_id: int, token: str, product_id: int) -> EcwidProduct | None:
-        self._call("get_product")
+        self._request("get_product", token)
         product = self._store(store_id, token).products.get(product_id)
         return EcwidProduct.model_validate(copy.deepcopy(product)) if product is not None else None
 
     def products_in_category(self, store_id: int, token: str, category_id: int) -> Iterator[EcwidProduct]:
-        self._call("products_in_category")
+        self._request("products_in_category", token)
         store = self._store(store_id, token)
         wanted = {category_id} | _descendants(store.categories, category_id)
         for product in list(store.products.values()):
@@ -946,8 +959,22 @@ class FakeEcwid(_Faults):
                 yield EcwidProduct.model_validate(copy.deepcopy(product))
 
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
-        self._call("all_categories")
+        self._request("all_categories", token)
         return [EcwidCategory.model_validate(c) for c in self._store(store_id, token).categories.values()]
+
+    def _request(self, method: str, token: str) -> None:
+        """One REST call with `token`: held while a 429's Retry-After lasts (with a clock), else made."""
+        if self.clock is not None:
+            left = self._not_before.get(token, 0.0) - self.clock()
+            if left > 0:
+                raise EcwidUnavailable("Ecwid asked to wait before the next call with this token", retry_after=left)
+        try:
+            self._call(method)
+        except EcwidUnavailable as error:
+            if self.clock is not None and error.status == 429 and error.retry_after is not None:
+                until = self.clock() + error.retry_after
+                self._not_before[token] = max(until, self._not_before.get(token, until))
+            raise
 
     def _store(self, store_id: int, token: str) -> EcwidStoreData:
         store = self.stores.get(store_id)

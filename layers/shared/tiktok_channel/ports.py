@@ -200,7 +200,9 @@ class SecretCipher(Protocol):
 
 class EcwidApi(Protocol):
     """Ecwid's OAuth and REST API (ecwid-api.md). Raises `EcwidAccessLost` when the token no longer works,
-    `EcwidOAuthRejected` for a refused install code, `EcwidUnavailable` (transient) otherwise."""
+    `EcwidOAuthRejected` for a refused install code, `EcwidUnavailable` (transient) otherwise, its `retry_after`
+    the seconds Ecwid asked to wait after a 429. Until those have passed, every call with that token raises
+    `EcwidUnavailable` (`retry_after`: the seconds left) without reaching Ecwid."""
 
     def exchange_code(
         self, *, store_id: int, code: str, client_id: str, client_secret: str, redirect_uri: str

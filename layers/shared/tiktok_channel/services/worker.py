@@ -8,6 +8,7 @@ skipped record is seen again. Ecwid events are applied once per `event_id` (Powe
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,12 @@ def _wait(services: Services, failure: BaseException, receive_count: int, *, sto
         return wait
     # Ecwid or TikTok unavailable after the client's own retries, or a bug.
     wait = min(RETRY_MAX_SECONDS, services.settings.catalog_retry_base_seconds * 2.0 ** max(0, receive_count - 1))
+    asked = failure.retry_after if isinstance(failure, TransientError) else None
+    if asked is not None:
+        # The server's Retry-After may be longer than the client could wait within its own budget: the message
+        # comes back no sooner than asked (whole seconds up, as the queue counts them), and never sooner than
+        # the backoff.
+        wait = min(RETRY_MAX_SECONDS, max(wait, float(math.ceil(asked))))
     details = {"store_id": store_id, "failure": type(failure).__name__, "seconds": wait}
     if isinstance(failure, TransientError):
         logger.warning("Catalog work failed for now; tried again later", extra=details)
