@@ -12,6 +12,7 @@ import copy
 import re
 import struct
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -39,6 +40,15 @@ _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\U00002b00-\U00002bff"
     "\ufe0e\ufe0f\u200d\U000e0020-\U000e007f]"
 )
+
+
+# TikTok's listed product error for a title (tiktok-api.md, "Field rules"): emoji as above, control or
+# function characters (Cc, Cf) and lone surrogates (not valid Unicode).
+TITLE_CHARACTERS_ISSUE = "Emojis and control characters are not allowed"
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+# Which GTIN check TikTok applies is unconfirmed (tiktok-api.md, "Not confirmed"): the sandbox takes GS1's
+# lengths and check digit, as the feed validator quoted there does.
+GTIN_LENGTHS = frozenset({8, 12, 13, 14})
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,37 @@ def _text_issues(product: dict[str, Any], name: str, limit: int, required: bool,
     return []
 
 
+def _title_character_issues(title: Any) -> list[ProductIssue]:
+    if not isinstance(title, str):
+        return []
+    if _EMOJI.search(title) or any(unicodedata.category(c) in _CONTROL_CATEGORIES for c in title):
+        return [
+            ProductIssue(
+                "title",
+                TITLE_CHARACTERS_ISSUE,
+                "Remove emoji and control or invisible characters from the title, then upload the product again.",
+            )
+        ]
+    return []
+
+
+def _gtin_issues(value: Any) -> list[ProductIssue]:
+    """A GTIN is optional; one that is sent must be 8, 12, 13 or 14 digits ending in GS1's check digit."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) in GTIN_LENGTHS:
+        weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(value[:-1])))
+        if -weighted % 10 == int(value[-1]):
+            return []
+    return [
+        ProductIssue(
+            "global_trade_item_number",
+            "Invalid value: global_trade_item_number",
+            "Use a GTIN (UPC, EAN or ISBN) of 8, 12, 13 or 14 digits with a valid check digit, or leave it out.",
+        )
+    ]
+
+
 def validate_product(product: Any, catalog_currency: str) -> list[ProductIssue]:  # noqa: C901 - one flat list of rules
     """Every problem that stops TikTok from accepting `product` into a catalog in `catalog_currency`."""
     if not isinstance(product, dict):
@@ -98,6 +139,8 @@ def validate_product(product: Any, catalog_currency: str) -> list[ProductIssue]:
         issues.append(ProductIssue("sku_id", "Invalid value: sku_id", "Remove emoji from the SKU ID."))
 
     issues += _text_issues(product, "title", 500, True, "product title")
+    issues += _title_character_issues(product.get("title"))
+    issues += _gtin_issues(product.get("global_trade_item_number"))
     issues += _text_issues(product, "description", 10_000, True, "product description")
     issues += _text_issues(product, "brand", 150, False, "brand")
     issues += _text_issues(product, "item_group_id", 100, False, "item group ID")

@@ -254,3 +254,35 @@ def test_a_product_that_stops_qualifying_leaves_tiktok_and_shows_why(stack: AppS
 
     assert stack.sku_items(STORE) == {}  # hidden products are neither on TikTok nor "not uploaded"
     assert stack.status(STORE)["products"]["held_back"] == 0
+
+
+def products_shown(stack: AppStack, store_id: int = STORE) -> dict[str, tuple[str, list[str]]]:
+    """GET /api/stores/{storeId}/products for every status: sku_id → (status, reasons' messages)."""
+    headers = {"Authorization": f"Bearer {stack.open_session(store_id)}"}
+    found: dict[str, tuple[str, list[str]]] = {}
+    for status in ("listed", "pending", "rejected", "held_back"):
+        answer = stack.http.get(f"/api/stores/{store_id}/products", params={"status": status}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        for item in answer.json()["items"]:
+            found[item["sku_id"]] = (item["status"], [reason["message"] for reason in item["reasons"]])
+    return found
+
+
+def test_titles_with_emoji_and_upcs_that_are_no_gtin_reach_tiktok_as_tiktok_takes_them(stack: AppStack):
+    """Issue 11, cases 3 and 4: the sandbox TikTok refuses a title with emoji and a GTIN with a bad length or
+    check digit, as TikTok does; the product goes up with a clean title and without the GTIN."""
+    store = stack.ecwid.add_store(STORE, currency="USD")
+    tee = store.add_product("\U0001f525 Summer Tee \u2600\ufe0f", 20)
+    short = store.add_product("Mug", 12, upc="123")
+    wrong = store.add_product("Bowl", 14, upc="036000291453")
+    good = store.add_product("Plate", 16, upc="036000291452")
+
+    connect_and_sync(stack, store)
+
+    catalog = stack.tiktok_catalog(STORE)
+    assert set(catalog) == {str(tee), str(short), str(wrong), str(good)}
+    assert catalog[str(tee)]["title"] == "Summer Tee"
+    assert "global_trade_item_number" not in catalog[str(short)]
+    assert "global_trade_item_number" not in catalog[str(wrong)]
+    assert catalog[str(good)]["global_trade_item_number"] == "036000291452"
+    assert products_shown(stack) == {str(p): ("pending", []) for p in (tee, short, wrong, good)}

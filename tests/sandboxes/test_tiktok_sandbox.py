@@ -415,6 +415,35 @@ def test_upload_stores_valid_products_and_logs_invalid_ones(tiktok: TikTokSandbo
     assert tiktok.catalogs[store.catalog_id].products["1"].audit_status == "processing"
 
 
+def test_upload_logs_titles_with_emoji_or_control_characters_and_bad_gtins(tiktok: TikTokSandbox, store: Store) -> None:
+    products = [
+        product("1", title="Summer Tee", global_trade_item_number="036000291452"),
+        product("2", title="\U0001f525 Summer Tee \u2600\ufe0f"),
+        product("3", title="Summer\u200bTee"),
+        product("4", title="Summer\x07Tee"),
+        product("5", global_trade_item_number="123"),
+        product("6", global_trade_item_number="036000291453"),
+        product("7", global_trade_item_number="96385074"),
+        product("8", global_trade_item_number="4006381333931"),
+        product("9", global_trade_item_number="10012345678902"),
+    ]
+    log = store.log(ok(store.upload(products))["feed_log_id"])
+
+    assert (log["add_count"], log["error_count"]) == (4, 5)
+    errors = {(e["field"], e["issue"]): e for e in log["feed_log_data"]["error_affected_products"]}
+    assert set(errors) == {
+        ("title", "Emojis and control characters are not allowed"),
+        ("global_trade_item_number", "Invalid value: global_trade_item_number"),
+    }
+    titles = errors["title", "Emojis and control characters are not allowed"]
+    assert [item["sku_id"] for item in titles["affected_product_item_list"]] == ["2", "3", "4"]
+    assert titles["affected_product_count"] == 3
+    gtins = errors["global_trade_item_number", "Invalid value: global_trade_item_number"]
+    assert [(item["sku_id"], item["index"]) for item in gtins["affected_product_item_list"]] == [("5", 4), ("6", 5)]
+    assert "check digit" in gtins["suggestion"]
+    assert set(tiktok.catalogs[store.catalog_id].products) == {"1", "7", "8", "9"}
+
+
 def test_feed_log_processes_asynchronously(tiktok: TikTokSandbox, store: Store) -> None:
     tiktok.feed_log_delay_seconds = 30.0
     feed_log_id = ok(store.upload([product("1"), product("2", title=None)]))["feed_log_id"]
