@@ -45,7 +45,8 @@ class FaultRule:
     """One kind of fault, applied to requests whose path starts with `path_prefix`.
 
     `probability` draws from the plan's seeded generator; `count` (when set) limits how many
-    requests the rule hits before it retires.
+    requests the rule hits before it retires. `retry_after_seconds` (for "rate_limit") is the Retry-After a
+    429 carries instead of the sandbox's usual one (Ecwid's; TikTok's rate limit answer has no such header).
     """
 
     kind: FaultKind
@@ -55,6 +56,7 @@ class FaultRule:
     delay_seconds: float = 2.0  # for "slow" and "applied_timeout"
     methods: tuple[str, ...] = ()
     query_contains: str = ""  # e.g. "offset=100": only requests whose query string holds it
+    retry_after_seconds: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
@@ -66,6 +68,7 @@ class FaultRule:
             delay_seconds=float(data.get("delay_seconds", 2.0)),
             methods=tuple(m.upper() for m in data.get("methods", ())),
             query_contains=data.get("query_contains", ""),
+            retry_after_seconds=None if data.get("retry_after_seconds") is None else int(data["retry_after_seconds"]),
         )
 
 
@@ -287,6 +290,8 @@ class Sandbox:
             )
         elif fault is not None and fault.kind == "rate_limit":
             response = self.rate_limited(request)
+            if fault.retry_after_seconds is not None and "Retry-After" in response.headers:
+                response.headers["Retry-After"] = str(fault.retry_after_seconds)
         else:
             with self.lock:
                 response = self.dispatch(request)

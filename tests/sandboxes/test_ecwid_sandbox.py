@@ -420,6 +420,24 @@ def test_rate_limit_answers_429_until_the_minute_passes(http: httpx.Client) -> N
         ecwid.stop()
 
 
+def test_a_rate_limit_fault_can_ask_for_its_own_retry_after(ecwid: EcwidSandbox, http: httpx.Client):
+    ecwid.add_store(1003)
+    token = ecwid.token_for(1003)
+    # As the local run and tests in another process set it: the control endpoint's JSON.
+    http.post(
+        "/_sandbox/faults",
+        json={"rules": [{"kind": "rate_limit", "path_prefix": "/api/v3/1003/products", "retry_after_seconds": 60}]},
+    ).raise_for_status()
+
+    limited = api(http, token, "/1003/products/1")
+
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "60")
+    assert limited.json()["errorCode"] == "RATE_LIMITED"
+    assert api(http, token, "/1003/profile").status_code == 200  # only the rule's paths
+    ecwid.faults.set([FaultRule("rate_limit", path_prefix="/api/v3/", count=1)])
+    assert api(http, token, "/1003/profile").headers["Retry-After"] == str(ecwid.retry_after_seconds)
+
+
 # -- images -----------------------------------------------------------------------------------------
 def test_images_are_real_files_of_the_advertised_size(
     ecwid: EcwidSandbox, http: httpx.Client, demo: EcwidStore
