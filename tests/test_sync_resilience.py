@@ -4,6 +4,7 @@ Ecwid's refusals, old connections, poison messages; and the schedule that starts
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from localrun.triggers import sqs_event
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore
-from tests.app_stack import AppStack, app_stack
+from tests.app_stack import AppStack, app_stack, captured_logs
 from tests.test_catalog_sync import connect_and_sync, sync_now
 
 STORE = 1003
@@ -284,6 +285,53 @@ def test_ecwid_rate_limit_is_waited_out_as_retry_after_says(stack: AppStack):
     assert set(stack.tiktok_catalog(STORE)) == {str(i) for i in ids}
     refused, retried = stack.ecwid.calls_to(PRODUCTS)[:2]
     assert retried.at - refused.at >= 1.0
+
+
+def test_ecwids_retry_after_longer_than_the_clients_budget_holds_the_message_and_the_store(stack: AppStack):
+    store = stack.ecwid.add_store(STORE)
+    mug, cup = many_products(store, 2)
+    connect_and_sync(stack, store)
+    store.update_product(mug, price=12)
+    stack.ecwid.faults.add(
+        FaultRule(kind="rate_limit", path_prefix=f"{PRODUCTS}/{mug}", count=1, retry_after_seconds=60)
+    )
+    stack.ecwid.reset_calls()
+
+    def event(product_id: int, message_id: str, receipt_handle: str) -> dict[str, Any]:
+        body = {"kind": "ecwid_event", "store_id": STORE, "epoch": 0, "event_id": message_id}
+        body |= {"event_type": "product.updated", "entity_id": str(product_id)}
+        attributes = {"ApproximateReceiveCount": "1", "MessageGroupId": str(STORE)}
+        return {
+            "MessageId": message_id,
+            "ReceiptHandle": receipt_handle,
+            "Body": json.dumps(body),
+            "Attributes": attributes,
+        }
+
+    boto3.client("sqs").send_message(
+        QueueUrl=stack.resources.queues["CatalogQueue"],
+        MessageBody=event(mug, "mug-edited", "")["Body"],
+        MessageGroupId=str(STORE),
+        MessageDeduplicationId="mug-edited",
+    )
+    [first] = receive(stack)
+    with captured_logs(stack) as logs:
+        answer = invoke_worker(stack, [first])
+
+    assert answer["batchItemFailures"] == [{"itemIdentifier": first["MessageId"]}]
+    [refused] = stack.ecwid.calls_to(f"/api/v3/{STORE}/")
+    asked_until = refused.at + 60
+    waits = [float(w) for t in logs.texts if "tried again later" in t for w in re.findall(r"'seconds': ([\d.]+)", t)]
+    assert waits == [60.0]  # given back for what Ecwid asked, not the 30 s backoff
+    assert receive(stack) == []  # invisible meanwhile, and the store's group with it
+
+    # Any later message of the store this process handles before then (SQS holds the group; this one is handed
+    # to the worker directly) makes no call to Ecwid and waits too.
+    second = invoke_worker(stack, [event(cup, "cup-edited", "not-from-sqs")])
+
+    assert second["batchItemFailures"] == [{"itemIdentifier": "cup-edited"}]
+    assert [c for c in stack.ecwid.calls_to(f"/api/v3/{STORE}/") if c.at < asked_until] == [refused]
+    assert stack.tiktok_catalog(STORE)[str(mug)]["price_info"]["price"] == 10
 
 
 def test_a_sync_that_would_outlive_its_invocation_continues_in_a_next_part(stack: AppStack):
