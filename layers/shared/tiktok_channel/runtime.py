@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from tiktok_channel.settings import AppSecrets, ConfigurationError, Settings
 
@@ -42,6 +42,38 @@ QUICK_CONNECT_SECONDS, QUICK_READ_SECONDS = 2.0, 4.0
 QUICK_ATTEMPTS, QUICK_BUDGET_SECONDS, QUICK_LIMITER_WAIT_SECONDS = 2, 2.0, 2.0
 
 
+T = TypeVar("T")
+
+
+class _BuiltOnce(Generic[T]):
+    """`functools.cached_property` built under the runtime's lock: the local run calls one Runtime from several
+    threads (the gateway, the SQS pollers), and two Ecwid clients would each pace the same token."""
+
+    def __init__(self, build: Callable[[Runtime], T]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _BuiltOnce[T]: ...
+
+    @overload
+    def __get__(self, instance: Runtime, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: Runtime | None, owner: type | None = None) -> T | _BuiltOnce[T]:
+        if instance is None:
+            return self
+        built = instance.__dict__
+        if self._name not in built:
+            with instance._lock:
+                if self._name not in built:
+                    # Kept in the instance's __dict__, which later lookups read before this descriptor.
+                    built[self._name] = self._build(instance)
+        return cast(T, built[self._name])
+
+
 class Runtime:
     """The `Services` of a Lambda function (or of the local run): AWS through boto3, Ecwid and TikTok over httpx.
 
@@ -54,11 +86,11 @@ class Runtime:
         self._lock = threading.RLock()  # building a client may build the clients it needs
 
     # -- configuration ---------------------------------------------------------------------------
-    @cached_property
+    @_BuiltOnce
     def settings(self) -> Settings:
         return self._settings or Settings.from_environment()
 
-    @cached_property
+    @_BuiltOnce
     def _secrets_provider(self) -> Any:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
@@ -83,73 +115,73 @@ class Runtime:
         with self._lock:
             return boto3.client(service)  # type: ignore[call-overload]
 
-    @cached_property
+    @_BuiltOnce
     def _dynamodb(self) -> Any:
         return self._client("dynamodb")
 
     # -- AWS -------------------------------------------------------------------------------------
-    @cached_property
+    @_BuiltOnce
     def stores(self) -> DynamoStoreRepository:
         from tiktok_channel.adapters.store_repository import DynamoStoreRepository
 
         return DynamoStoreRepository(self._dynamodb, self.settings.stores_table)
 
-    @cached_property
+    @_BuiltOnce
     def connections(self) -> DynamoConnectionRepository:
         from tiktok_channel.adapters.connection_repository import DynamoConnectionRepository
 
         return DynamoConnectionRepository(self._dynamodb, self.settings.stores_table)
 
-    @cached_property
+    @_BuiltOnce
     def catalog(self) -> DynamoCatalogRepository:
         from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository
 
         return DynamoCatalogRepository(self._dynamodb, self.settings.stores_table)
 
-    @cached_property
+    @_BuiltOnce
     def cleanups(self) -> DynamoCleanupRepository:
         from tiktok_channel.adapters.cleanup_repository import DynamoCleanupRepository
 
         return DynamoCleanupRepository(self._dynamodb, self.settings.stores_table)
 
-    @cached_property
+    @_BuiltOnce
     def storefronts(self) -> DynamoStorefrontRepository:
         from tiktok_channel.adapters.storefront_repository import DynamoStorefrontRepository
 
         return DynamoStorefrontRepository(self._dynamodb, self.settings.stores_table)
 
-    @cached_property
+    @_BuiltOnce
     def cipher(self) -> KmsSecretCipher:
         from tiktok_channel.adapters.kms import KmsSecretCipher
 
         return KmsSecretCipher(self._client("kms"), self.settings.token_key_id)
 
-    @cached_property
+    @_BuiltOnce
     def queue(self) -> SqsCatalogQueue:
         from tiktok_channel.adapters.queue import SqsCatalogQueue
 
         return SqsCatalogQueue(self._client("sqs"), self.settings.catalog_queue_url)
 
-    @cached_property
+    @_BuiltOnce
     def events(self) -> EventBridgePublisher:
         from tiktok_channel.adapters.events import EventBridgePublisher
 
         return EventBridgePublisher(self._client("events"))
 
-    @cached_property
+    @_BuiltOnce
     def limiter(self) -> FleetRateLimiter:
         from tiktok_channel.adapters.rate_limit import FleetRateLimiter
 
         return FleetRateLimiter(self._dynamodb, self.settings.stores_table, headroom=TIKTOK_HEADROOM)
 
     # -- HTTP ------------------------------------------------------------------------------------
-    @cached_property
+    @_BuiltOnce
     def http(self) -> httpx.Client:
         from tiktok_channel.adapters.http import new_http_client
 
         return new_http_client()
 
-    @cached_property
+    @_BuiltOnce
     def _quick_http(self) -> httpx.Client:
         import httpx
 
@@ -157,13 +189,13 @@ class Runtime:
 
         return new_http_client(httpx.Timeout(QUICK_READ_SECONDS, connect=QUICK_CONNECT_SECONDS))
 
-    @cached_property
+    @_BuiltOnce
     def images(self) -> HttpImageProbe:
         from tiktok_channel.adapters.images import HttpImageProbe
 
         return HttpImageProbe(self.http)
 
-    @cached_property
+    @_BuiltOnce
     def _ecwid(self) -> EcwidClient:
         from tiktok_channel.adapters.ecwid import EcwidClient
 
@@ -184,7 +216,7 @@ class Runtime:
                 client = self._tiktok_clients[key] = self._new_tiktok(secrets, quick=while_merchant_waits)
         return client
 
-    @cached_property
+    @_BuiltOnce
     def _tiktok_clients(self) -> dict[tuple[bool, str, str], TikTokClient]:
         return {}
 
