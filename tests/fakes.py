@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
+from sandboxes.ecwid_prices import with_shown_prices
 from sandboxes.tiktok_catalog import ProductIssue, group_issues, validate_product
 from tiktok_channel.catalog.mapping import ImageSize
 from tiktok_channel.errors import (
@@ -798,13 +799,18 @@ class FakeEcwid(_Faults):
         currency: str = "USD",
         name: str = "Demo Store",
         email: str = "owner@example.com",
+        tax_in_prices: float = 0.0,
+        prices_include_tax: bool = False,
     ) -> EcwidStoreData:
+        """`tax_in_prices`: one tax (%) the storefront shows inside prices; `prices_include_tax`: prices typed gross."""
         url = f"https://store{store_id}.example.com"
+        taxes = [{"id": 1, "name": "VAT", "enabled": True, "includeInPrice": True, "defaultTax": tax_in_prices}]
         profile = {
             "generalInfo": {"storeId": store_id, "storeUrl": url},
             "company": {"companyName": name, "email": email, "countryCode": country},
             "formatsAndUnits": {"currency": currency},
             "settings": {"storeName": name},
+            "taxSettings": {"pricesIncludeTax": prices_include_tax, "taxes": taxes if tax_in_prices else []},
         }
         self.stores[store_id] = EcwidStoreData(store_id, profile)
         return self.stores[store_id]
@@ -867,7 +873,6 @@ class FakeEcwid(_Faults):
             "url": f"{store.profile['generalInfo']['storeUrl']}/product-p{product_id}",
             "enabled": enabled,
             "price": price,
-            "defaultDisplayedPrice": price,
             "inStock": True,
             "unlimited": True,
             "categoryIds": list(category_ids),
@@ -890,8 +895,6 @@ class FakeEcwid(_Faults):
                 product.pop("originalImage", None)
             else:
                 product["originalImage"] = _ecwid_image(store_id, product_id, image)
-        if "price" in changes:
-            changes.setdefault("defaultDisplayedPrice", changes["price"])
         product.update(changes)
         product["updateTimestamp"] = product.get("updateTimestamp", 0) + 1
 
@@ -906,7 +909,7 @@ class FakeEcwid(_Faults):
             "id": next(self._ids),
             "options": [{"name": k, "value": v} for k, v in variation.get("options", {}).items()],
         }
-        for key in ("price", "quantity", "inStock", "unlimited"):
+        for key in ("price", "compareToPrice", "quantity", "inStock", "unlimited"):
             if key in variation:
                 combination[key] = variation[key]
         return combination
@@ -934,7 +937,8 @@ class FakeEcwid(_Faults):
 
     def product_page(self, store_id: int, token: str, *, offset: int) -> ProductPage:
         self._request("product_page", token)
-        products = list(self._store(store_id, token).products.values())  # ADDED_TIME_ASC
+        store = self._store(store_id, token)
+        products = [with_shown_prices(p, store.profile) for p in store.products.values()]  # ADDED_TIME_ASC
         return _page(products, offset)
 
     def products_by_id(self, store_id: int, token: str, product_ids: list[int]) -> list[EcwidProduct]:
@@ -943,12 +947,17 @@ class FakeEcwid(_Faults):
         if len(product_ids) > ECWID_PAGE:
             raise EcwidError("Ecwid rejected the request (HTTP 400)", status=400)
         wanted = set(product_ids)
-        return [EcwidProduct.model_validate(p) for p in store.products.values() if p["id"] in wanted]
+        return [
+            EcwidProduct.model_validate(with_shown_prices(p, store.profile))
+            for p in store.products.values()
+            if p["id"] in wanted
+        ]
 
     def get_product(self, store_id: int, token: str, product_id: int) -> EcwidProduct | None:
         self._request("get_product", token)
-        product = self._store(store_id, token).products.get(product_id)
-        return EcwidProduct.model_validate(copy.deepcopy(product)) if product is not None else None
+        store = self._store(store_id, token)
+        product = store.products.get(product_id)
+        return EcwidProduct.model_validate(with_shown_prices(product, store.profile)) if product is not None else None
 
     def products_in_category(self, store_id: int, token: str, category_id: int) -> Iterator[EcwidProduct]:
         self._request("products_in_category", token)
@@ -956,7 +965,7 @@ class FakeEcwid(_Faults):
         wanted = {category_id} | _descendants(store.categories, category_id)
         for product in list(store.products.values()):
             if wanted & set(product.get("categoryIds", [])):
-                yield EcwidProduct.model_validate(copy.deepcopy(product))
+                yield EcwidProduct.model_validate(with_shown_prices(product, store.profile))
 
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
         self._request("all_categories", token)

@@ -7,11 +7,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from tiktok_channel.catalog.fields import gtin, title, variation_title
+from tiktok_channel.catalog.prices import amount, shown_prices
 from tiktok_channel.catalog.text import cut, one_line, plain_text
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidCombination, EcwidProduct
 
@@ -24,10 +24,6 @@ ACCEPTED_IMAGE_FORMATS: Final = frozenset({"JPEG", "PNG"})
 DEFAULT_ADDITIONAL_IMAGES_KEY: Final = "additional_image_urls"
 
 _CONDITIONS: Final = frozenset({"NEW", "REFURBISHED", "USED"})
-# ISO 4217 currencies without minor units: a fraction of a yen is not a price.
-_ZERO_DECIMAL_CURRENCIES: Final = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
-)
 _EXTENSION_FORMATS: Final = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP"}
 
 
@@ -162,7 +158,7 @@ def map_product(
     shared = _shared_fields(product)
     uploads: list[SkuUpload] = []
     held_back: list[SkuHeldBack] = []
-    for offer in _offers(product):
+    for offer in _offers(product, currency):
         # Name and price first: a SKU held back for those needs no image lookups. A variation's own
         # picture comes before the product's, which stand in when it has none that qualifies.
         problem = _problem(product, offer, currency)
@@ -185,15 +181,16 @@ def _hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _offers(product: EcwidProduct) -> Iterator[_Offer]:
+def _offers(product: EcwidProduct, currency: str) -> Iterator[_Offer]:
     name = product.name
     if not product.combinations:
+        price, compare_to_price = shown_prices(product, None, currency)
         yield _Offer(
             sku_id=str(product.id),
             item_group_id=None,
             title=title(name),
-            price=product.price,
-            compare_to_price=product.compare_to_price,
+            price=price,
+            compare_to_price=compare_to_price,
             availability=_availability(product.unlimited, product.in_stock, product.quantity),
             own_image=(),
         )
@@ -210,14 +207,13 @@ def _offers(product: EcwidProduct) -> Iterator[_Offer]:
             combination.original_image_url,
             combination.image_url,
         )
+        price, compare_to_price = shown_prices(product, combination, currency)
         yield _Offer(
             sku_id=_variation_sku_id(product, combination),
             item_group_id=str(product.id),
             title=variation_title(name, [o.value for o in combination.options]),
-            price=product.price if combination.price is None else combination.price,
-            compare_to_price=(
-                product.compare_to_price if combination.compare_to_price is None else combination.compare_to_price
-            ),
+            price=price,
+            compare_to_price=compare_to_price,
             availability=availability,
             own_image=own_image,
         )
@@ -227,7 +223,7 @@ def _problem(product: EcwidProduct, offer: _Offer, currency: str) -> tuple[str, 
     variation = offer.item_group_id is not None
     if not offer.title:
         return _held_back_reason("no_name" if not one_line(product.name) else "no_title", variation)
-    if _amount(offer.price, currency) <= 0:  # what TikTok would see after rounding
+    if amount(offer.price, currency) <= 0:  # what TikTok would see after rounding
         return _held_back_reason("no_price", variation)
     return None
 
@@ -291,20 +287,14 @@ def _availability(unlimited: bool | None, in_stock: bool | None, quantity: int |
 
 
 def _price_info(price: float, compare_to_price: float | None, currency: str) -> dict[str, Any]:
-    amount = _amount(price, currency)
+    """Both figures on the same basis (catalog/prices.py), so a sale is a sale as the product page shows it."""
+    shown = amount(price, currency)
     if compare_to_price is not None:
-        regular = _amount(compare_to_price, currency)
-        if regular > amount:
-            # Ecwid's compareToPrice is the struck-through regular price; TikTok wants it as the price.
-            return {"price": regular, "sale_price": amount, "currency": currency}
-    return {"price": amount, "currency": currency}
-
-
-def _amount(value: float, currency: str) -> float | int:
-    # Through Decimal of the printed value, so 2.675 rounds to 2.68 as a merchant expects, not to 2.67.
-    if currency in _ZERO_DECIMAL_CURRENCIES:
-        return int(Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP))
-    return float(Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        regular = amount(compare_to_price, currency)
+        if regular > shown:
+            # Ecwid's compare-to price is the struck-through regular price; TikTok wants it as the price.
+            return {"price": regular, "sale_price": shown, "currency": currency}
+    return {"price": shown, "currency": currency}
 
 
 # -- images -------------------------------------------------------------------------------------------------

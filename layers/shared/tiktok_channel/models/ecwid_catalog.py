@@ -75,14 +75,26 @@ class EcwidOption(_CatalogModel):
     value: str = ""
 
 
+class EcwidProductTax(_CatalogModel):
+    """A product's `tax`: `defaultLocationIncludedTaxRate` sums the taxes (%) the storefront at the store's own
+    address shows inside prices."""
+
+    taxable: bool = True
+    default_location_included_tax_rate: float = 0.0
+
+
 class EcwidCombination(_CatalogModel):
     """A variation; every absent field means "as the product"."""
 
     id: int
     sku: str | None = None
     options: list[EcwidOption] = []
-    price: float | None = None
+    price: float | None = None  # absent: inherited from the product
     compare_to_price: float | None = None
+    # What the product page shows for the variation (taxes included as the storefront shows them); absent
+    # in older answers. Ecwid documents no displayed compare-to price for variations; kept if it comes.
+    default_displayed_price: float | None = None
+    default_displayed_compare_to_price: float | None = None
     quantity: int | None = None
     unlimited: bool | None = None
     in_stock: bool | None = None
@@ -98,8 +110,13 @@ class EcwidProduct(_CatalogModel):
     description: str = ""  # HTML
     url: str = ""
     enabled: bool = True
-    price: float = 0.0
+    price: float = 0.0  # as typed: no option modifiers, no tax added
     compare_to_price: float | None = None
+    # What a shopper sees on the product page: default options applied, taxes included as the storefront
+    # shows them. Absent in older answers (the mapping then falls back to `price` and `compareToPrice`).
+    default_displayed_price: float | None = None
+    default_displayed_compare_to_price: float | None = None
+    tax: EcwidProductTax | None = None
     in_stock: bool = False
     unlimited: bool = False
     quantity: int | None = None  # absent when unlimited
