@@ -60,6 +60,10 @@ class StoreProfile:
     timezone: str = "America/New_York"
     language: str = "en"
     closed: bool = False
+    # One tax (%) the storefront shows inside prices (`includeInPrice`), 0 for none; `prices_include_tax`:
+    # the merchant types prices with that tax in them (`taxSettings.pricesIncludeTax`).
+    tax_in_prices: float = 0.0
+    prices_include_tax: bool = False
 
 
 class ProfileChanges(TypedDict, total=False):
@@ -77,6 +81,26 @@ class ProfileChanges(TypedDict, total=False):
     timezone: str
     language: str
     closed: bool
+    tax_in_prices: float
+    prices_include_tax: bool
+
+
+@dataclass(slots=True)
+class Choice:
+    """One choice of a product option and what it adds to the price (`priceModifier`, `priceModifierType`)."""
+
+    text: str
+    price_modifier: float = 0.0
+    price_modifier_type: str = "ABSOLUTE"  # or PERCENT (of the typed price)
+
+
+@dataclass(slots=True)
+class ProductOption:
+    """A product option as the merchant sets it up; `default_choice` is the pre-selected choice's index."""
+
+    name: str
+    choices: list[Choice]
+    default_choice: int | None = 0
 
 
 @dataclass(slots=True)
@@ -151,6 +175,8 @@ class Product:
     weight: float
     created: int
     updated: int
+    # Options with their price modifiers; options of the combinations not named here have choices adding 0.
+    options: list[ProductOption] = field(default_factory=list)
 
     @property
     def in_stock(self) -> bool:
@@ -187,6 +213,7 @@ class ProductChanges(TypedDict, total=False):
     google_product_category: int | None
     condition: str
     weight: float
+    options: Sequence[ProductOption]
 
 
 @dataclass(slots=True)
@@ -373,6 +400,7 @@ class EcwidStore:
         weight: float = 0.5,
         attributes: Sequence[Attribute] = (),
         created: int | None = None,
+        options: Sequence[ProductOption] = (),
     ) -> int:
         """Create a product; `quantity=None` (or `unlimited=True`) means unlimited stock."""
         with self._host.lock:
@@ -403,7 +431,9 @@ class EcwidStore:
                 weight=weight,
                 created=now,
                 updated=now,
+                options=list(options),
             )
+            _check_options(product.options)
             product.default_category_id = product.category_ids[0] if product.category_ids else 0
             _set_attribute(product, "BRAND", "Brand", brand, self._host)
             _set_attribute(product, "UPC", "UPC", upc, self._host)
@@ -425,6 +455,9 @@ class EcwidStore:
                 raise TypeError(f"unknown product fields: {sorted(unknown)}")
             _check_price(changes.get("price", product.price), changes.get("compare_to_price", product.compare_to_price))
             _check_condition(changes.get("condition", product.condition))
+            if "options" in changes:
+                changes["options"] = list(changes["options"])
+                _check_options(changes["options"])
             now = self._host.timestamp()
             before = set(product.category_ids)
             self._apply_product_changes(product, changes, now)
@@ -453,6 +486,7 @@ class EcwidStore:
             product.image = self._upload(new_image, now) if new_image is not None else None
         if "gallery" in changes:
             product.gallery = [self._upload(g, now) for g in changes["gallery"]]
+
         for kind, label in (("brand", "Brand"), ("upc", "UPC")):
             if kind in changes:
                 value = changes["brand"] if kind == "brand" else changes["upc"]
@@ -469,6 +503,7 @@ class EcwidStore:
             "google_product_category",
             "condition",
             "weight",
+            "options",
         )
         for name in plain:
             if name in changes:
@@ -674,6 +709,14 @@ def _check_price(price: float, compare_to_price: float | None) -> None:
         raise ValueError("price cannot be negative")
     if compare_to_price is not None and compare_to_price < 0:
         raise ValueError("compareToPrice cannot be negative")
+
+
+def _check_options(options: Sequence[ProductOption]) -> None:
+    for option in options:
+        if option.default_choice is not None and not 0 <= option.default_choice < len(option.choices):
+            raise ValueError(f"defaultChoice of option {option.name!r} is not one of its choices")
+        if any(c.price_modifier_type not in ("ABSOLUTE", "PERCENT") for c in option.choices):
+            raise ValueError("priceModifierType must be ABSOLUTE or PERCENT")
 
 
 def _check_condition(condition: str) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sandboxes.ecwid_catalog import Category, Combination, EcwidStore, Product, StoreProfile
 from sandboxes.ecwid_images import ImageSpec
+from sandboxes.ecwid_prices import with_shown_prices
 
 Json = dict[str, object]
 
@@ -109,9 +110,6 @@ class Renderer:
             "name": product.name,
             "nameTranslated": {profile.language: product.name},
             "price": number(product.price),
-            "priceInProductList": number(product.price),
-            "defaultDisplayedPrice": number(product.price),
-            "defaultDisplayedPriceFormatted": money(profile, product.price),
         }
         data.update(self._sale_price(product.compare_to_price, product.price))
         data.update(self._stock(product.unlimited, product.quantity))
@@ -127,11 +125,11 @@ class Renderer:
                 "updateTimestamp": product.updated,
                 "productClassId": 0,
                 "enabled": product.enabled,
-                "options": _options(product.combinations),
+                "options": _options(product),
                 "warningLimit": 0,
                 "fixedShippingRateOnly": False,
                 "fixedShippingRate": 0,
-                "defaultCombinationId": product.combinations[0].id if product.combinations else 0,
+                "defaultCombinationId": _default_combination_id(product),
                 "description": product.description,
                 "descriptionTranslated": {profile.language: product.description},
             }
@@ -168,7 +166,23 @@ class Renderer:
         )
         if product.google_product_category is not None:
             data["googleProductCategory"] = product.google_product_category
-        return data
+        return self._shown_prices(data)
+
+    def _shown_prices(self, data: Json) -> Json:
+        """The storefront's figures (sandboxes/ecwid_prices.py) with their display strings."""
+        profile = self.store.profile
+        shown = with_shown_prices(data, self.profile())
+        shown["defaultDisplayedPriceFormatted"] = money(profile, shown["defaultDisplayedPrice"])
+        compare = shown.get("defaultDisplayedCompareToPrice")
+        if compare is not None:
+            discount = max(0.0, round(compare - shown["defaultDisplayedPrice"], 4))
+            shown["defaultDisplayedCompareToPriceFormatted"] = money(profile, compare)
+            shown["defaultDisplayedCompareToPriceDiscount"] = number(discount)
+            shown["defaultDisplayedCompareToPriceDiscountFormatted"] = money(profile, discount)
+            shown["defaultDisplayedCompareToPriceDiscountPercent"] = round(100 * discount / compare) if compare else 0
+        for combination in shown["combinations"]:
+            combination["defaultDisplayedPriceFormatted"] = money(profile, combination["defaultDisplayedPrice"])
+        return shown
 
     def _sale_price(self, compare_to_price: float | None, price: float) -> Json:
         # Ecwid omits compareToPrice entirely when the merchant set none.
@@ -214,10 +228,9 @@ class Renderer:
                 for name, value in combination.options
             ],
             "sku": combination.sku or product.sku,
-            "price": number(price),
-            "defaultDisplayedPrice": number(price),
-            "defaultDisplayedPriceFormatted": money(profile, price),
         }
+        if combination.price is not None:  # an inherited price is omitted, as Ecwid does
+            data["price"] = number(combination.price)
         data.update(self._sale_price(combination.compare_to_price, price))
         data.update(self._stock(combination.unlimited, combination.quantity))
         data["inStock"] = combination.in_stock
@@ -253,6 +266,24 @@ class Renderer:
         return data
 
     # -- profile -------------------------------------------------------------------------------
+    def _taxes(self) -> list[Json]:
+        rate = self.store.profile.tax_in_prices
+        if not rate:
+            return []
+        return [
+            {
+                "id": 1,
+                "name": "VAT",
+                "enabled": True,
+                "includeInPrice": True,
+                "useShippingAddress": False,
+                "taxShipping": False,
+                "appliedByDefault": True,
+                "defaultTax": number(rate),
+                "rules": [],
+            }
+        ]
+
     def profile(self) -> Json:
         profile = self.store.profile
         prefix, suffix, precision = _CURRENCY_FORMATS.get(profile.currency, ("", " " + profile.currency, 2))
@@ -307,6 +338,12 @@ class Renderer:
                 "timezone": profile.timezone,
                 "dimensionsUnit": "CM",
             },
+            "taxSettings": {
+                "automaticTaxEnabled": False,
+                "pricesIncludeTax": profile.prices_include_tax,
+                "taxes": self._taxes(),
+            },
+            "taxes": self._taxes(),
             "languages": {
                 "enabledLanguages": [profile.language],
                 "facebookPreferredLocale": _COUNTRY_LOCALES.get(profile.country, "en_US"),
@@ -315,15 +352,30 @@ class Renderer:
         }
 
 
-def _options(combinations: list[Combination]) -> list[Json]:
-    """The product's option list, derived from its combinations (Ecwid keeps both in step)."""
+def _options(product: Product) -> list[Json]:
+    """The product's option list: the options set up with their price modifiers, then those only its
+    combinations name (choices adding nothing, the first pre-selected), as Ecwid keeps both in step."""
+    options: list[Json] = [
+        {
+            "type": "SELECT",
+            "name": option.name,
+            "choices": [
+                {"text": c.text, "priceModifier": number(c.price_modifier), "priceModifierType": c.price_modifier_type}
+                for c in option.choices
+            ],
+            "defaultChoice": option.default_choice,
+            "required": option.default_choice is not None,
+        }
+        for option in product.options
+    ]
+    named = {option.name for option in product.options}
     choices: dict[str, list[str]] = {}
-    for combination in combinations:
+    for combination in product.combinations:
         for name, value in combination.options:
-            values = choices.setdefault(name, [])
+            values = choices.setdefault(name, []) if name not in named else []
             if value not in values:
                 values.append(value)
-    return [
+    options += [
         {
             "type": "SELECT",
             "name": name,
@@ -333,3 +385,13 @@ def _options(combinations: list[Combination]) -> list[Json]:
         }
         for name, values in choices.items()
     ]
+    return options
+
+
+def _default_combination_id(product: Product) -> int:
+    """The variation whose options equal the default choices (the first variation when options have none)."""
+    defaults = {o.name: o.choices[o.default_choice].text for o in product.options if o.default_choice is not None}
+    for combination in product.combinations:
+        if all(defaults.get(name, value) == value for name, value in combination.options):
+            return combination.id
+    return 0

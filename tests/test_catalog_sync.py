@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from sandboxes.ecwid import EcwidStore, Variation
+from sandboxes.ecwid_catalog import Choice, ProductOption
 from sandboxes.tiktok_catalog import ProductIssue
 from tests.app_stack import AppStack
 
@@ -286,3 +287,30 @@ def test_titles_with_emoji_and_upcs_that_are_no_gtin_reach_tiktok_as_tiktok_take
     assert "global_trade_item_number" not in catalog[str(wrong)]
     assert catalog[str(good)]["global_trade_item_number"] == "036000291452"
     assert products_shown(stack) == {str(p): ("pending", []) for p in (tee, short, wrong, good)}
+
+
+def test_tiktok_gets_the_prices_the_product_pages_show(stack: AppStack):
+    """Issue 11, cases 1 and 2: a UK store showing prices with 20% VAT included. A mug at 100 net reaches TikTok
+    at 120 GBP, as its page shows it; a tee at 20 whose default size adds 5 at (20 + 5) × 1.2 = 30; a sale and an
+    inherited variation price on the same basis."""
+    store = stack.ecwid.add_store(STORE, country="GB", currency="GBP")
+    store.set_profile(tax_in_prices=20)
+    mug = store.add_product("Mug", 100)
+    size = ProductOption("Size", [Choice("S"), Choice("L", 5)], default_choice=1)
+    tee = store.add_product("Tee", 20, options=[size])
+    teapot = store.add_product(
+        "Teapot",
+        15,
+        compare_to_price=20,
+        combinations=[Variation({"Colour": "Blue"}), Variation({"Colour": "Red"}, price=16, compare_to_price=21)],
+    )
+    blue, red = (f"{teapot}-{c.id}" for c in store.products[teapot].combinations)
+
+    connect_and_sync(stack, store)
+
+    catalog = stack.tiktok_catalog(STORE)
+    assert catalog[str(mug)]["price_info"] == {"price": 120, "currency": "GBP"}
+    assert catalog[str(tee)]["price_info"] == {"price": 30, "currency": "GBP"}
+    assert catalog[blue]["price_info"] == {"price": 24, "sale_price": 18, "currency": "GBP"}
+    assert catalog[red]["price_info"] == {"price": 25.2, "sale_price": 19.2, "currency": "GBP"}
+    assert products_shown(stack) == {sku: ("pending", []) for sku in (str(mug), str(tee), blue, red)}

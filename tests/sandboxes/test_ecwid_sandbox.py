@@ -231,7 +231,10 @@ def test_product_has_the_sample_shape(ecwid: EcwidSandbox, http: httpx.Client, d
     assert "compareToPrice" not in product
     assert {a["type"] for a in product["attributes"]} == {"BRAND"}
     combination = product["combinations"][0]
-    assert {"id", "combinationNumber", "sku", "options", "price", "unlimited", "inStock"} <= set(combination)
+    # The demo's sizes inherit the product's price: Ecwid omits an inherited price and shows the displayed one.
+    assert {"id", "combinationNumber", "sku", "options", "defaultDisplayedPrice", "unlimited", "inStock"} <= set(
+        combination
+    )
     assert combination["options"][0]["name"] == "Size"
     assert combination["quantity"] == 12
     assert product["combinations"][1]["inStock"] is False
@@ -716,7 +719,8 @@ def test_variation_image_comes_as_urls_without_dimensions(ecwid: EcwidSandbox, h
     red, blue = product["combinations"]
     assert "originalImage" not in red
     assert Image.open(io.BytesIO(http.get(red["originalImageUrl"]).content)).size == (700, 900)
-    assert (red["sku"], red["quantity"], red["price"], red["inStock"]) == ("SH-1", 2, 10, True)
+    assert (red["sku"], red["quantity"], red["defaultDisplayedPrice"], red["inStock"]) == ("SH-1", 2, 10, True)
+    assert "price" not in red  # inherited from the product
     assert "quantity" not in blue
     assert (blue["price"], blue["compareToPrice"], blue["unlimited"]) == (12, 15, True)
     assert "imageUrl" not in blue
