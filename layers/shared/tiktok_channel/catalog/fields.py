@@ -1,8 +1,9 @@
-"""TikTok's field rules for titles and GTINs, in one place (tiktok-api.md "Field rules" and "Not confirmed").
+"""TikTok's field rules for titles, brands and GTINs, in one place (tiktok-api.md "Field rules" and "Not confirmed").
 
 Titles (and the option values a variation's title carries) hold only text TikTok takes: "valid Unicode only,
 no emoji, no control or function characters" ("Emojis and control characters are not allowed" is a listed
-product error that keeps the SKU out of the catalog). A GTIN is sent only when it is one GS1 accepts.
+product error that keeps the SKU out of the catalog). A GTIN is sent only when it is one GS1 accepts. The brand
+is required: the product's Brand attribute, else the store's name (design.md "Catalog rules").
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import re
 import unicodedata
 from typing import Final
 
+from tiktok_channel.catalog.text import cut, one_line
+
 # TikTok's v1.3 reference; a third-party validator quotes 150 from a help page (tiktok-api.md, "Not confirmed").
 TITLE_LIMIT: Final = 500
+BRAND_LIMIT: Final = 150
 # Unconfirmed which GTIN check TikTok applies: these are GS1's lengths (GTIN-8, UPC-A, EAN-13, GTIN-14), the
 # ones the validator quoted in tiktok-api.md wants, each with GS1's check digit.
 GTIN_LENGTHS: Final = frozenset({8, 12, 13, 14})
@@ -93,3 +97,13 @@ def gs1_check_digit(body: str) -> int:
     """GS1's check digit of the digits before it: weights 3, 1, 3, … from the right, to the next multiple of 10."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return -total % 10
+
+
+def brand(attribute: str | None, store_name: str) -> str | None:
+    """The product's Brand attribute, else the store's name (the merchant sells under it), on one line and cut
+    within TikTok's limit; None only when both are blank."""
+    for name in (attribute, store_name):
+        line = one_line(name or "")
+        if line:
+            return cut(line, BRAND_LIMIT)
+    return None

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from tiktok_channel.catalog.fields import gtin, title, variation_title
+from tiktok_channel.catalog.fields import brand, gtin, title, variation_title
 from tiktok_channel.catalog.prices import amount, shown_prices
 from tiktok_channel.catalog.text import cut, one_line, plain_text
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidCombination, EcwidProduct
 
 DESCRIPTION_LIMIT: Final = 10_000
-BRAND_LIMIT: Final = 150
 MAX_ADDITIONAL_IMAGES: Final = 10
 MIN_IMAGE_SIDE: Final = 500
 ACCEPTED_IMAGE_FORMATS: Final = frozenset({"JPEG", "PNG"})
@@ -149,13 +148,16 @@ def map_product(
     hidden: frozenset[int],
     image_sizes: ImageSizes,
     additional_images_key: str = DEFAULT_ADDITIONAL_IMAGES_KEY,
+    store_name: str = "",
 ) -> ProductMapping:
-    """The TikTok SKUs of one product: uploads with their fields and hash, and those held back with a reason."""
+    """The TikTok SKUs of one product: uploads with their fields and hash, and those held back with a reason.
+
+    `store_name` is the brand of a product without a Brand attribute."""
     if not is_shown(product, hidden):
         return ProductMapping(product.id, (), ())
     currency = currency.upper()
     images = _Images(product, image_sizes)
-    shared = _shared_fields(product)
+    shared = _shared_fields(product, store_name)
     uploads: list[SkuUpload] = []
     held_back: list[SkuHeldBack] = []
     for offer in _offers(product, currency):
@@ -259,14 +261,15 @@ def _fields(offer: _Offer, shared: dict[str, Any], currency: str, image_url: str
     return fields
 
 
-def _shared_fields(product: EcwidProduct) -> dict[str, Any]:
+def _shared_fields(product: EcwidProduct, store_name: str) -> dict[str, Any]:
     """The fields every SKU of the product carries alike (description may be empty: each SKU falls back)."""
     fields: dict[str, Any] = {"description": cut(plain_text(product.description), DESCRIPTION_LIMIT)}
     if product.url:
         fields["landing_page"] = {"landing_page_url": product.url}
-    brand = product.attribute("BRAND")
-    if brand is not None and one_line(brand.value):
-        fields["brand"] = cut(one_line(brand.value), BRAND_LIMIT)
+    attribute = product.attribute("BRAND")
+    named = brand(attribute.value if attribute is not None else None, store_name)
+    if named is not None:
+        fields["brand"] = named
     condition = (product.product_condition or "").upper()
     fields["product_detail"] = {"condition": condition if condition in _CONDITIONS else "NEW"}
     if product.google_product_category:

@@ -95,26 +95,28 @@ class CatalogSync:
             return "ignored"
         writer = CatalogWriter(self._s, target, self._s.tiktok(), tiktok_token)
         if route == "category":
-            self._category_changed(target, ecwid_token, entity, writer)
+            self._category_changed(target, ecwid_token, entity, writer, store.store_name)
         else:
-            self._product_changed(target, ecwid_token, entity, writer)
+            self._product_changed(target, ecwid_token, entity, writer, store.store_name)
         writer.flush()
         writer.flush_deletions()
         self._s.stores.add_counts(store.store_id, store.epoch, writer.count_changes)
         return "applied"
 
     def _category_changed(
-        self, target: CatalogTarget, ecwid_token: str, category_id: int, writer: CatalogWriter
+        self, target: CatalogTarget, ecwid_token: str, category_id: int, writer: CatalogWriter, store_name: str
     ) -> None:
         # A category shown or hidden changes which products are shown: the hidden set is read again.
         hidden = refresh_hidden(self._s, target.store_id, ecwid_token)
-        images = ImageSizeResolver(self._s)
+        images = ImageSizeResolver(self._s, store_name)
         products = list(self._s.ecwid().products_in_category(target.store_id, ecwid_token, category_id))
         for start in range(0, len(products), CATEGORY_CHUNK):
             chunk = products[start : start + CATEGORY_CHUNK]
             writer.take(chunk, images.map_products(chunk, currency=target.currency, hidden=hidden))
 
-    def _product_changed(self, target: CatalogTarget, ecwid_token: str, product_id: int, writer: CatalogWriter) -> None:
+    def _product_changed(
+        self, target: CatalogTarget, ecwid_token: str, product_id: int, writer: CatalogWriter, store_name: str
+    ) -> None:
         remembered = self._s.catalog.get_hidden_categories(target.store_id)
         hidden = remembered if remembered is not None else refresh_hidden(self._s, target.store_id, ecwid_token)
         existing = self._s.catalog.skus_of_product(target.store_id, product_id)
@@ -123,7 +125,9 @@ class CatalogSync:
             for record in existing.values():
                 writer.remove(record)
             return
-        mappings = ImageSizeResolver(self._s).map_products([product], currency=target.currency, hidden=hidden)
+        mappings = ImageSizeResolver(self._s, store_name).map_products(
+            [product], currency=target.currency, hidden=hidden
+        )
         writer.take([product], mappings, existing)
 
     def _profile_changed(self, store: Store, target: CatalogTarget, ecwid_token: str) -> str:

@@ -20,8 +20,9 @@ class ImageSizeResolver:
     """Maps one store's products, resolving each image size it lacks once per invocation: a page's unknown URLs
     are read together (one read of the remembered sizes, then the image headers in parallel)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, store_name: str = "") -> None:
         self._s = services
+        self._store_name = store_name  # the brand of products without a Brand attribute
         self._sizes: dict[str, ImageSize | None] = {}  # None: the image could not be read
 
     def map_products(
@@ -45,7 +46,15 @@ class ImageSizeResolver:
         incomplete: list[int] = []
         for index, product in enumerate(products):
             misses_before = len(unknown)
-            mappings.append(map_product(product, currency=currency, hidden=hidden, image_sizes=known_or_noted))
+            mappings.append(
+                map_product(
+                    product,
+                    currency=currency,
+                    hidden=hidden,
+                    image_sizes=known_or_noted,
+                    store_name=self._store_name,
+                )
+            )
             if len(unknown) > misses_before:
                 incomplete.append(index)
         if not incomplete:
@@ -53,7 +62,11 @@ class ImageSizeResolver:
         self._resolve(list(dict.fromkeys(unknown)))
         for index in incomplete:
             mappings[index] = map_product(
-                products[index], currency=currency, hidden=hidden, image_sizes=self._sizes.get
+                products[index],
+                currency=currency,
+                hidden=hidden,
+                image_sizes=self._sizes.get,
+                store_name=self._store_name,
             )
         return mappings
 

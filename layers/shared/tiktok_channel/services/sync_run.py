@@ -101,7 +101,7 @@ class FullSyncRun:
         self._run = run
         self._ecwid_token = ecwid_token
         self._writer = writer
-        self._images = ImageSizeResolver(services)
+        self._images = ImageSizeResolver(services, store.store_name)
         self._hidden = frozenset(run.hidden_category_ids)
         self._remaining = remaining_seconds
         self._reserve = reserve
