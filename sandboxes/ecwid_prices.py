@@ -22,8 +22,9 @@ def included_tax_rate(profile: Mapping[str, Any]) -> float:
 
 
 def with_shown_prices(product: Mapping[str, Any], profile: Mapping[str, Any]) -> Json:
-    """A copy of a product's JSON with `tax`, `defaultDisplayedPrice` (+ `defaultDisplayedCompareToPrice`) on the
-    product and `defaultDisplayedPrice` on each variation, as Ecwid computes them.
+    """A copy of a product's JSON with `tax`, `priceInProductList`, `defaultDisplayedPrice` (+
+    `defaultDisplayedCompareToPrice`) on the product and `defaultDisplayedPrice` on each variation, as Ecwid
+    computes them.
 
     Modelled (ecwid-api.md "Not confirmed" leaves these open): a PERCENT modifier is a percentage of the typed
     price; modifiers add to an inherited variation price, never to a variation's own price; the displayed
@@ -36,10 +37,12 @@ def with_shown_prices(product: Mapping[str, Any], profile: Mapping[str, Any]) ->
     gross = bool(profile.get("taxSettings", {}).get("pricesIncludeTax", False))
     currency = str(profile.get("formatsAndUnits", {}).get("currency", "USD")).upper()
 
-    def displayed(net: Decimal) -> float:
-        value = net if gross else net * (1 + Decimal(str(rate)) / 100)
+    def rounded(value: Decimal) -> float:
         step = Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
         return float(value.quantize(step, ROUND_HALF_UP))
+
+    def displayed(net: Decimal) -> float:
+        return rounded(net if gross else net * (1 + Decimal(str(rate)) / 100))
 
     options = shown.get("options", [])
     price = Decimal(str(shown.get("price", 0)))
@@ -49,6 +52,7 @@ def with_shown_prices(product: Mapping[str, Any], profile: Mapping[str, Any]) ->
         if option.get("defaultChoice") is not None and 0 <= option["defaultChoice"] < len(option.get("choices", []))
     ]
     shown["tax"] = {"taxable": taxable, "defaultLocationIncludedTaxRate": rate, "enabledManualTaxes": []}
+    shown["priceInProductList"] = rounded(price + _modifiers(price, defaults))  # without taxes
     shown["defaultDisplayedPrice"] = displayed(price + _modifiers(price, defaults))
     if shown.get("compareToPrice") is not None:
         shown["defaultDisplayedCompareToPrice"] = displayed(Decimal(str(shown["compareToPrice"])))

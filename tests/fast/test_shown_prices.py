@@ -139,3 +139,23 @@ def test_a_yen_price_with_tax_is_rounded_half_up_to_whole_yen(
         "sale_price": shown,
         "currency": "JPY",
     }
+
+
+def test_a_store_typing_prices_with_vat_sends_them_as_typed_variation_sales_included(services: FakeServices):
+    services.ecwid().add_store(STORE_ID, country="GB", currency="GBP", tax_in_prices=20, prices_include_tax=True)
+    install_store(services, country="GB", currency="GBP")
+    ecwid = services.ecwid()
+    product = ecwid.add_product(
+        STORE_ID,
+        "Tee",
+        120,
+        compareToPrice=150,
+        variations=[{"options": {"Size": "S"}}, {"options": {"Size": "M"}, "price": 96, "compareToPrice": 120}],
+    )
+    small, medium = ecwid.combination_ids(STORE_ID, product)
+
+    sync(services)
+
+    catalog = on_tiktok(services)
+    assert catalog[f"{product}-{small}"]["price_info"] == {"price": 150.0, "sale_price": 120.0, "currency": "GBP"}
+    assert catalog[f"{product}-{medium}"]["price_info"] == {"price": 120.0, "sale_price": 96.0, "currency": "GBP"}

@@ -37,7 +37,7 @@ def test_a_default_choice_adds_its_modifier_to_the_displayed_price(ecwid: EcwidS
 
     product = read(ecwid, f"/1003/products/{product_id}")
 
-    assert (product["price"], product["defaultDisplayedPrice"]) == (20, 25)
+    assert (product["price"], product["priceInProductList"], product["defaultDisplayedPrice"]) == (20, 25, 25)
     assert product["defaultDisplayedPriceFormatted"] == "$25.00"
     assert product["options"][0]["choices"][1] == {"text": "L", "priceModifier": 5, "priceModifierType": "ABSOLUTE"}
     assert product["options"][0]["defaultChoice"] == 1
@@ -52,7 +52,7 @@ def test_a_uk_store_showing_vat_in_prices_displays_them_with_vat(ecwid: EcwidSan
     product = read(ecwid, f"/1003/products/{product_id}")
     profile = read(ecwid, "/1003/profile")
 
-    assert (product["price"], product["defaultDisplayedPrice"]) == (100, 120)
+    assert (product["price"], product["priceInProductList"], product["defaultDisplayedPrice"]) == (100, 100, 120)
     assert (product["compareToPrice"], product["defaultDisplayedCompareToPrice"]) == (150, 180)
     assert product["defaultDisplayedCompareToPriceDiscount"] == 60
     assert product["tax"]["defaultLocationIncludedTaxRate"] == 20
