@@ -219,7 +219,8 @@ def expected_catalog(stack: LocalStack, store_id: int) -> dict[str, dict[str, An
             offset += page.count
             if page.count == 0 or offset >= page.total:
                 break
-        currency = stack.store_item(store_id)["tiktok"]["catalog_currency"]
+        store = stack.store_item(store_id)
+        currency, store_name = store["tiktok"]["catalog_currency"], str(store.get("store_name", ""))
         hidden = hidden_category_ids(categories)
         sizes: dict[str, Any] = {}
 
@@ -231,7 +232,9 @@ def expected_catalog(stack: LocalStack, store_id: int) -> dict[str, dict[str, An
         return {
             upload.sku_id: upload.fields
             for product in products
-            for upload in map_product(product, currency=currency, hidden=hidden, image_sizes=size).uploads
+            for upload in map_product(
+                product, currency=currency, hidden=hidden, image_sizes=size, store_name=store_name
+            ).uploads
         }
 
 
