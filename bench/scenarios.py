@@ -156,12 +156,7 @@ def _endpoints(exp: Expectation, grouped: dict[str, list[Any]]) -> dict[str, dic
             "formula": spec["formula"],
         }
         row["pass"] = row["measured"] <= row["allowed"]
-        if "bound_issue" in spec:
-            row["bound_issue"] = spec["bound_issue"]
-            row["allowed_issue"] = allowed(spec["bound_issue"])
-            row["pass_issue"] = row["measured"] <= row["allowed_issue"]
-            row["checked_against"] = "api"
-        if not row["pass"] or not row.get("pass_issue", True):
+        if not row["pass"]:
             row["evidence"] = describe(endpoint, calls, exp.upserts if endpoint == "tiktok upload" else None)
         rows[endpoint] = row
     ecwid_api = [e for e in rows if e.startswith("ecwid ")]
