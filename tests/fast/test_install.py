@@ -156,11 +156,6 @@ def test_a_reinstall_after_lost_access_resumes_the_connection(services: FakeServ
     )
 
 
-# A reinstall after Ecwid access was lost brings the store back to "connected" but keeps the notice that asked
-# for the reinstall (services/install.py).
-KNOWN_REINSTALL_BUG = pytest.mark.xfail(strict=True, reason="a reinstall keeps the stale ecwid_access_lost notice")
-
-
 def test_reinstalling_keeps_a_connected_store_in_the_scheduled_syncs(services: FakeServices):
     connected_store(services)
 
@@ -170,7 +165,6 @@ def test_reinstalling_keeps_a_connected_store_in_the_scheduled_syncs(services: F
     assert enqueue_scheduled_syncs(services) == 1
 
 
-@KNOWN_REINSTALL_BUG
 def test_a_reinstall_after_lost_access_clears_the_notice_and_resumes_scheduled_syncs(services: FakeServices):
     connected_store(services)
     body = webhook("product.updated", services.ecwid().add_product(STORE_ID))

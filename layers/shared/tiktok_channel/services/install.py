@@ -111,6 +111,8 @@ def _installed_store(
     return base.model_copy(
         update={
             "status": _status_after_install(existing),
+            # The notice that asked for this reinstall is answered by it; any other (a frozen catalog) stays.
+            "notice": None if existing and _access_lost(existing) else base.notice,
             "country": profile.country,
             "currency": profile.currency,
             "store_name": profile.store_name,
@@ -121,6 +123,12 @@ def _installed_store(
             "install_code_hash": code_hash,
             "updated_at": now,
         }
+    )
+
+
+def _access_lost(store: Store) -> bool:
+    return store.status == "ecwid_access_lost" or (
+        store.notice is not None and store.notice.code == "ecwid_access_lost"
     )
 
 
