@@ -32,7 +32,6 @@ from tiktok_channel.errors import (
     NotEligible,
     NotFound,
     PausedError,
-    TikTokAuthCodeInvalid,
     TikTokError,
     TikTokRequestRejected,
     TikTokTokenRevoked,
@@ -42,12 +41,11 @@ from tiktok_channel.inputs import ascii_digits, is_dash_or_space
 from tiktok_channel.models.messages import SyncMessage
 from tiktok_channel.models.store import OAuthState, PendingConnection, StatePurpose, Store, SyncState, TikTokConnection
 from tiktok_channel.security import (
-    constant_time_equals,
     hash_code,
     issue_state,
 )
 from tiktok_channel.services.connect_setup import set_up_tiktok
-from tiktok_channel.services.oauth_state import checked_state
+from tiktok_channel.services.oauth_state import checked_state, is_reload, redeem_code
 from tiktok_channel.settings import AppSecrets
 
 if TYPE_CHECKING:
@@ -198,9 +196,7 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
 
     if record.status == "issued":
         _begin(services, record, auth_code, code_hash)
-    elif not (
-        record.status == "consumed" and record.auth_code_hash and constant_time_equals(record.auth_code_hash, code_hash)
-    ):
+    elif not is_reload(record, code_hash):
         raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used")
 
     store = services.stores.get(record.store_id)
@@ -238,19 +234,7 @@ def _valid_state(services: Services, secrets: AppSecrets, state: str, now: float
 
 def _begin(services: Services, record: OAuthState, auth_code: str, code_hash: str) -> None:
     """Exchange the auth code and store the encrypted token before anything else."""
-    tiktok = services.tiktok()
-    try:
-        granted = tiktok.exchange_auth_code(auth_code)
-    except TikTokAuthCodeInvalid:
-        raise BadRequest(
-            f"TikTok says this authorization is invalid or expired. {_AGAIN}", code="tiktok_auth_code_invalid"
-        ) from None
-    except TikTokTokenRevoked:
-        raise BadRequest(f"TikTok refused this app's access. {_AGAIN}", code="tiktok_access_revoked") from None
-    except TikTokError as failure:
-        raise _tiktok_unavailable(failure, resumable=False) from None
-    except PausedError:
-        raise _tiktok_busy(resumable=False) from None
+    granted = redeem_code(services, auth_code, again=_AGAIN)
     pending = PendingConnection(
         nonce=record.nonce,
         access_token=services.cipher.encrypt(
@@ -282,9 +266,9 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
             f"TikTok withdrew this app's access while connecting. {_AGAIN}", code="tiktok_access_revoked"
         ) from None
     except TikTokError as failure:
-        raise _tiktok_unavailable(failure, resumable=True) from None
+        raise _tiktok_unavailable(failure) from None
     except PausedError:
-        raise _tiktok_busy(resumable=True) from None
+        raise _tiktok_busy() from None
 
     connection = TikTokConnection.model_validate(
         {
@@ -301,22 +285,23 @@ def _set_up_and_complete(services: Services, store: Store, pending: PendingConne
         raise BadRequest(f"This TikTok connection link was already used. {_AGAIN}", code="state_used") from None
 
 
-def _tiktok_unavailable(failure: TikTokError, *, resumable: bool) -> AppError:
+def _tiktok_unavailable(failure: TikTokError) -> AppError:
+    """TikTok failed a setup step after the token was stored: reloading the callback resumes it."""
     logger.warning(
         "TikTok connect step failed",
         extra={"code": failure.code, "request_id": failure.request_id, "failure": type(failure).__name__},
     )
-    if resumable:
-        return UpstreamUnavailable(
-            "TikTok is not answering right now. Reload this page in a minute to finish connecting.",
-            code="tiktok_unavailable",
-        )
-    return UpstreamUnavailable(f"TikTok is not answering right now. Wait a minute. {_AGAIN}", code="tiktok_unavailable")
+    return UpstreamUnavailable(
+        "TikTok is not answering right now. Reload this page in a minute to finish connecting.",
+        code="tiktok_unavailable",
+    )
 
 
-def _tiktok_busy(*, resumable: bool) -> AppError:
-    then = "Reload this page in a few minutes to finish connecting." if resumable else f"Wait a few minutes. {_AGAIN}"
-    return UpstreamUnavailable(f"TikTok asked this app to slow down. {then}", code="tiktok_busy")
+def _tiktok_busy() -> AppError:
+    return UpstreamUnavailable(
+        "TikTok asked this app to slow down. Reload this page in a few minutes to finish connecting.",
+        code="tiktok_busy",
+    )
 
 
 def _job_id(nonce: str) -> str:

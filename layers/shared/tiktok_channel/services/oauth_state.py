@@ -1,16 +1,29 @@
-"""Checking the `state` a TikTok callback brings back: signed by us, for this purpose, issued and unexpired."""
+"""What both TikTok callbacks share: the `state` they bring back (signed by us, for this purpose, issued and
+unexpired), whether a used state is this same callback reloaded, and the redeeming of TikTok's code."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tiktok_channel.errors import BadRequest
+from aws_lambda_powertools import Logger
+
+from tiktok_channel.errors import (
+    BadRequest,
+    PausedError,
+    TikTokAuthCodeInvalid,
+    TikTokError,
+    TikTokTokenRevoked,
+    UpstreamUnavailable,
+)
 from tiktok_channel.models.store import OAuthState, StatePurpose
-from tiktok_channel.security import ExpiredToken, InvalidToken, verify_state
+from tiktok_channel.models.tiktok import AccessTokenData
+from tiktok_channel.security import ExpiredToken, InvalidToken, constant_time_equals, verify_state
 
 if TYPE_CHECKING:
     from tiktok_channel.ports import Services
     from tiktok_channel.settings import AppSecrets
+
+logger = Logger(child=True)
 
 
 def checked_state(
@@ -46,3 +59,37 @@ def state_store(services: Services, state: str | None, *, purpose: StatePurpose)
         return verify_state(services.secrets().session_key, state, purpose=purpose, now=0).store_id
     except (InvalidToken, ValueError):  # ValueError: a subject of digits int() does not take (signed by us: never)
         return None
+
+
+def is_reload(record: OAuthState, code_hash: str) -> bool:
+    """A state already consumed, brought back with the same code: the same callback reloaded, safe to resume."""
+    return bool(
+        record.status == "consumed" and record.auth_code_hash and constant_time_equals(record.auth_code_hash, code_hash)
+    )
+
+
+def redeem_code(services: Services, auth_code: str, *, again: str) -> AccessTokenData:
+    """Exchange TikTok's single-use code for a token; every refusal a 4xx or 503 that says to start `again`.
+
+    The code cannot be redeemed twice, so a failure here is never resumed by a reload.
+    """
+    try:
+        return services.tiktok().exchange_auth_code(auth_code)
+    except TikTokAuthCodeInvalid:
+        raise BadRequest(
+            f"TikTok says this authorization is invalid or expired. {again}", code="tiktok_auth_code_invalid"
+        ) from None
+    except TikTokTokenRevoked:
+        raise BadRequest(f"TikTok refused this app's access. {again}", code="tiktok_access_revoked") from None
+    except TikTokError as failure:
+        logger.warning(
+            "TikTok code exchange failed",
+            extra={"code": failure.code, "request_id": failure.request_id, "failure": type(failure).__name__},
+        )
+        raise UpstreamUnavailable(
+            f"TikTok is not answering right now. Wait a minute. {again}", code="tiktok_unavailable"
+        ) from None
+    except PausedError:
+        raise UpstreamUnavailable(
+            f"TikTok asked this app to slow down. Wait a few minutes. {again}", code="tiktok_busy"
+        ) from None

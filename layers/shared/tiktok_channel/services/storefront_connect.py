@@ -15,16 +15,15 @@ from tiktok_channel.errors import (
     Conflict,
     Forbidden,
     PausedError,
-    TikTokAuthCodeInvalid,
     TikTokError,
     TikTokRequestRejected,
     TikTokTokenRevoked,
     UpstreamUnavailable,
 )
 from tiktok_channel.models.store import OAuthState, Store
-from tiktok_channel.security import constant_time_equals, hash_code
+from tiktok_channel.security import hash_code
 from tiktok_channel.services.connect import tiktok_authorize_url
-from tiktok_channel.services.oauth_state import checked_state
+from tiktok_channel.services.oauth_state import checked_state, is_reload, redeem_code
 from tiktok_channel.services.storefront import move_storefront, store_or_not_found
 from tiktok_channel.settings import AppSecrets
 
@@ -98,14 +97,15 @@ def finish_connect(services: Services, *, auth_code: str | None, state: str | No
     record = _valid_state(services, secrets, state, now)
     code_hash = hash_code(auth_code)
     if record.status == "issued":
-        _exchange(services, auth_code)
+        # Proof that TikTok authorized this callback, and the code is spent. The token it grants is not kept: the
+        # store's connection token (same app, same scopes) confirms the storefront below and stays the one the
+        # catalog uses, so a disconnect has one token to revoke.
+        redeem_code(services, auth_code, again=_AGAIN)
         try:
             services.storefronts.consume_state(record.store_id, record.nonce, code_hash)
         except ConcurrentUpdate:
             raise _state_used() from None
-    elif not (
-        record.status == "consumed" and record.auth_code_hash and constant_time_equals(record.auth_code_hash, code_hash)
-    ):
+    elif not is_reload(record, code_hash):
         raise _state_used()
     # From here on a reload with the same state and code resumes (TikTok slow, or not yet confirmed).
     store = store_or_not_found(services, record.store_id)
@@ -135,31 +135,6 @@ def _valid_state(services: Services, secrets: AppSecrets, state: str, now: float
 
 def _state_used() -> AppError:
     return BadRequest(f"This TikTok Storefront connection link was already used. {_AGAIN}", code="state_used")
-
-
-def _exchange(services: Services, auth_code: str) -> None:
-    """Redeem TikTok's code: proof that TikTok authorized this callback, and the code is spent.
-
-    The token it grants is not kept: the store's connection token (same app, same scopes) confirms the
-    storefront below and stays the one the catalog uses, so a disconnect has one token to revoke.
-    """
-    try:
-        services.tiktok().exchange_auth_code(auth_code)
-    except TikTokAuthCodeInvalid:
-        raise BadRequest(
-            f"TikTok says this authorization is invalid or expired. {_AGAIN}", code="tiktok_auth_code_invalid"
-        ) from None
-    except TikTokTokenRevoked:
-        raise BadRequest(f"TikTok refused this app's access. {_AGAIN}", code="tiktok_access_revoked") from None
-    except TikTokError as failure:
-        logger.warning("TikTok storefront code exchange failed", extra={"code": failure.code})
-        raise UpstreamUnavailable(
-            f"TikTok is not answering right now. Wait a minute. {_AGAIN}", code="tiktok_unavailable"
-        ) from None
-    except PausedError:
-        raise UpstreamUnavailable(
-            f"TikTok asked this app to slow down. Wait a few minutes. {_AGAIN}", code="tiktok_busy"
-        ) from None
 
 
 def _check_connecting(store: Store) -> None:
