@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.callbacks import callback_answer
+from tiktok_channel.api.callbacks import TIKTOK_CALLBACK_ANSWERS, callback_answer
 from tiktok_channel.api.http import HTML, REDIRECT, answers, base_url, create_resolver
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import OptionalQuery, validation
@@ -44,9 +44,7 @@ def connect_tiktok(store_id: SessionStore, body: Annotated[ConnectRequest, Body(
     return AuthorizeUrl(authorize_url=url)
 
 
-@app.get(
-    "/oauth/tiktok/callback", responses=answers({302: REDIRECT, **dict.fromkeys((400, 403, 404, 409, 500, 503), HTML)})
-)
+@app.get("/oauth/tiktok/callback", responses=TIKTOK_CALLBACK_ANSWERS)
 def tiktok_callback(
     auth_code: OptionalQuery = None, state: OptionalQuery = None, error: OptionalQuery = None
 ) -> Response[str]:

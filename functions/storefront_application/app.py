@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.callbacks import callback_answer
-from tiktok_channel.api.http import HTML, JSON_OBJECT, REDIRECT, answers, base_url, create_resolver
+from tiktok_channel.api.callbacks import TIKTOK_CALLBACK_ANSWERS, callback_answer
+from tiktok_channel.api.http import JSON_OBJECT, answers, base_url, create_resolver
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import OptionalQuery, validation
 from tiktok_channel.models.api import AuthorizeUrl
@@ -45,10 +45,7 @@ def connect_storefront(store_id: SessionStore) -> AuthorizeUrl:
     return AuthorizeUrl(authorize_url=storefront_connect.start_connect(services(), store_id, base_url(app, services)))
 
 
-@app.get(
-    "/oauth/tiktok/storefront/callback",
-    responses=answers({302: REDIRECT, **dict.fromkeys((400, 403, 404, 409, 500, 503), HTML)}),
-)
+@app.get("/oauth/tiktok/storefront/callback", responses=TIKTOK_CALLBACK_ANSWERS)
 def storefront_callback(
     auth_code: OptionalQuery = None, state: OptionalQuery = None, error: OptionalQuery = None
 ) -> Response[str]:

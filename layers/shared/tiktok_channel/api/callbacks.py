@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from tiktok_channel.api.http import redirect
+from tiktok_channel.api.http import HTML, REDIRECT, answers, redirect
 from tiktok_channel.api.pages import plain_answer
 from tiktok_channel.errors import AppError
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 NOTICE = "tiktok_notice"
+# What a TikTok callback route answers (its OpenAPI `responses=`): a redirect, or a plain page for each refusal.
+TIKTOK_CALLBACK_ANSWERS = answers({302: REDIRECT, **dict.fromkeys((400, 403, 404, 409, 500, 503), HTML)})
 _FAILED = "Something went wrong on our side. Wait a minute, then try again from the TikTok page in your Ecwid admin."
 
 
