@@ -1,9 +1,11 @@
 """TikTok's per-app rate limits (tiktok-api.md, "Rate limits") shared by every worker through DynamoDB,
-and the fleet-wide pause after a 40100 (design.md, "Queue messages").
+TikTok's hourly upload allowance per catalog (tiktok-api.md, "Catalog products" and "Rate limits"), and the
+fleet-wide pause after a 40100 (design.md, "Queue messages").
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +39,16 @@ PAUSE_CACHE_SECONDS = 1.0  # how stale the pause this worker knows may be
 SLEEP_STEP_SECONDS = 0.25  # waits are cut into steps so that a pause that comes on meanwhile is noticed
 ITEM_TTL_SECONDS = 600  # DynamoDB deletes expired items late; only the times inside the items count
 
+# TikTok allows 1,000 upload requests per hour per catalog (tiktok-api.md, "Catalog products", "Rate limits").
+CATALOG_UPLOADS_PER_HOUR = 1000
+HOUR_SECONDS = 3600
+# The hour is counted in sub-windows of this many seconds. A call is let through only when the sub-windows that
+# overlap the last hour, the oldest one whole, hold fewer than the allowance: strict for any sliding hour, at
+# the price of counting a call for up to one sub-window (10%) longer than the hour.
+SUB_WINDOW_SECONDS = 360
+SUB_WINDOWS_PER_HOUR = HOUR_SECONDS // SUB_WINDOW_SECONDS
+CATALOG_WRITE_ATTEMPTS = 8  # each refused write means another worker's write went through
+
 PAUSE_KEY: dict[str, Any] = {"pk": {"S": "RATE#pause"}, "sk": {"S": "PAUSE"}}
 
 _serializer = TypeSerializer()
@@ -54,6 +66,18 @@ def tiktok_bucket(path: str) -> str:
 
 def bucket_key(bucket: str) -> dict[str, Any]:
     return {"pk": {"S": f"RATE#{bucket}"}, "sk": {"S": "NEXT"}}
+
+
+def catalog_uploads_key(catalog_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"RATE#upload#{catalog_id}"}, "sk": {"S": "HOUR"}}
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    """The catalog's item as a worker last knew it: upload calls per sub-window number, and its version."""
+
+    version: int | None  # None: there is no item
+    windows: Mapping[int, int]
 
 
 def call_spacing(limit: Limit, headroom: float = 1.0) -> float:
@@ -75,6 +99,14 @@ class FleetRateLimiter:
     A call takes that time and moves it on by one spacing in a single conditional write: "free" when
     `next_at` has passed (the call goes now), "queue" when it has not (the call waits for its slot).
     The time only moves forward, so a worker that guessed the wrong write needs just one more.
+
+    Upload calls for a catalog also fit TikTok's allowance of `catalog_uploads_per_hour` (1,000, tiktok-api.md,
+    "Rate limits") in any sliding hour, fleet-wide. One item per catalog, (RATE#upload#<catalog_id>, HOUR), holds
+    `windows`, a map from sub-window number (epoch seconds // 360) to the upload calls counted in it, and a
+    `version` that every write moves on. A call rewrites the map, pruned and with its own call added, on
+    condition that `version` is still the one the sum was made from: whatever other workers wrote meanwhile,
+    in whichever sub-window, the write fails and its answer (ALL_OLD) is the item to sum again. A worker keeps
+    the item it last wrote, so a catalog that one worker uploads to costs one write per call.
     """
 
     def __init__(
@@ -86,7 +118,10 @@ class FleetRateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         headroom: float = 1.0,
+        catalog_uploads_per_hour: int = CATALOG_UPLOADS_PER_HOUR,
     ) -> None:
+        if catalog_uploads_per_hour <= 0:
+            raise ValueError(f"unusable hourly upload allowance {catalog_uploads_per_hour}")
         self._db = dynamodb
         self._table = table_name
         self._clock = clock
@@ -97,18 +132,38 @@ class FleetRateLimiter:
         self._queued_last: dict[str, bool] = {}
         self._pause_seen = 0.0  # a pause never shortens, so the longest one seen holds
         self._pause_checked_at = -math.inf
+        self._catalog_uploads_per_hour = catalog_uploads_per_hour
+        # The item each catalog had after this worker's last write or read; a stale one costs one more write.
+        self._catalogs_seen: dict[str, CatalogCounts] = {}
 
-    def acquire(self, bucket: str, *, max_wait_seconds: float) -> None:
-        """Wait for, and take, the bucket's next call slot; PausedError when paused or the wait is too long."""
+    def acquire(self, bucket: str, *, max_wait_seconds: float, catalog_id: str | None = None) -> None:
+        """Wait for, and take, the bucket's next call slot; PausedError when paused or the wait is too long.
+
+        An "upload" call with `catalog_id` also takes one of the catalog's hourly uploads (tiktok-api.md,
+        "Rate limits"), waiting up to `max_wait_seconds` (seconds, in all) for one to come free.
+        """
         spacing = self._spacing.get(bucket)
         if spacing is None:
             raise ValueError(f"no rate limit for bucket {bucket!r}")
         self._raise_if_paused()
         now = self._clock()
-        slot = self._reserve(bucket, spacing, now, now + max(max_wait_seconds, 0.0))
-        while (remaining := slot - self._clock()) > 0:
-            self._sleep(min(remaining, SLEEP_STEP_SECONDS))
-            self._raise_if_paused()  # the slot is given up: one call fewer is always safe
+        latest = now + max(max_wait_seconds, 0.0)
+        if bucket != "upload" or catalog_id is None:
+            self._sleep_until(self._reserve(bucket, spacing, now, latest))
+            return
+        # The catalog's allowance is taken first. The app slot is a place in the fleet's queue at a fixed time:
+        # taken first, it would go unused while the call waited for the catalog, or whenever the catalog's hour
+        # is used up, a slot some other store could have had; and it could not be kept across the wait. The
+        # catalog's count, taken first, is returned if the app slot is then refused, since the call never goes.
+        # The call is counted in the sub-window of the latest time it may reach TikTok, which the app slot
+        # cannot pass, so it is never counted before it happens and never leaves the count early.
+        window = self._sub_window(latest + ARRIVAL_JITTER_SECONDS)
+        self._take_catalog_upload(catalog_id, window, latest)
+        try:
+            self._sleep_until(self._reserve(bucket, spacing, self._clock(), latest))
+        except Exception:
+            self._give_back_catalog_upload(catalog_id, window)
+            raise
 
     def pause(self, seconds: float) -> float:
         """Record "paused until now + seconds" for the fleet, keeping a longer pause; return the pause's end."""
@@ -148,6 +203,96 @@ class FleetRateLimiter:
         until = self.paused_until()
         if until is not None:
             raise PausedError(until)
+
+    def _sleep_until(self, at: float) -> None:
+        while (remaining := at - self._clock()) > 0:
+            self._sleep(min(remaining, SLEEP_STEP_SECONDS))
+            self._raise_if_paused()  # the wait is given up: one call fewer is always safe
+
+    @staticmethod
+    def _sub_window(at: float) -> int:
+        return math.floor(at / SUB_WINDOW_SECONDS)
+
+    def _take_catalog_upload(self, catalog_id: str, window: int, latest: float) -> None:
+        """Count one upload call for the catalog in sub-window `window`, waiting until `latest` at most for room."""
+        limit = self._catalog_uploads_per_hour
+        seen = self._catalogs_seen.get(catalog_id)
+        fresh = seen is None  # known to be the item as it stands now
+        counts = seen if seen is not None else self._read_catalog(catalog_id)
+        refused_writes = 0
+        while True:
+            now = self._clock()
+            # Sub-windows that overlap the hour up to now, and any later ones (counted for calls still waiting
+            # for their app slot); earlier ones hold only calls more than an hour old.
+            kept = {w: n for w, n in counts.windows.items() if w >= self._sub_window(now) - SUB_WINDOWS_PER_HOUR}
+            if sum(kept.values()) < limit:
+                kept[window] = kept.get(window, 0) + 1
+                done, counts = self._write_catalog(catalog_id, counts.version, kept)
+                if done:
+                    return
+                refused_writes += 1
+                if refused_writes >= CATALOG_WRITE_ATTEMPTS:
+                    raise PausedError(now + SLEEP_STEP_SECONDS, f"uploads for catalog {catalog_id} are contended")
+                fresh = True
+                continue
+            if not fresh:  # a full hour this worker remembers: look again before refusing or waiting
+                counts, fresh = self._read_catalog(catalog_id), True
+                continue
+            until = _room_at(kept, limit)
+            if until > latest:
+                raise PausedError(until, f"TikTok's {limit:,} uploads per hour for catalog {catalog_id} are used")
+            self._sleep_until(until)
+            fresh = False
+
+    def _give_back_catalog_upload(self, catalog_id: str, window: int) -> None:
+        """Uncount an upload call that was counted but never went; best effort, since keeping it is safe."""
+        self._catalogs_seen.pop(catalog_id, None)
+        with contextlib.suppress(ClientError):
+            self._db.update_item(
+                TableName=self._table,
+                Key=catalog_uploads_key(catalog_id),
+                UpdateExpression="SET #windows.#window = #windows.#window - :one, #version = #version + :one",
+                ConditionExpression="#windows.#window >= :one",
+                ExpressionAttributeNames={"#windows": "windows", "#window": str(window), "#version": "version"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+
+    def _read_catalog(self, catalog_id: str) -> CatalogCounts:
+        answer = self._db.get_item(TableName=self._table, Key=catalog_uploads_key(catalog_id), ConsistentRead=True)
+        counts = _catalog_counts(answer.get("Item"))
+        self._catalogs_seen[catalog_id] = counts
+        return counts
+
+    def _write_catalog(
+        self, catalog_id: str, version: int | None, windows: dict[int, int]
+    ) -> tuple[bool, CatalogCounts]:
+        """Replace the catalog's counts if the item is still at `version`: (done, the item after it, or as it is)."""
+        new_version = (version or 0) + 1
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=catalog_uploads_key(catalog_id),
+                UpdateExpression="SET #windows = :windows, #version = :new, #ttl = :ttl",
+                ConditionExpression="attribute_not_exists(#version)" if version is None else "#version = :old",
+                ExpressionAttributeNames={"#windows": "windows", "#version": "version", "#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":windows": {"M": {str(w): {"N": str(n)} for w, n in windows.items()}},
+                    ":new": {"N": str(new_version)},
+                    # The item matters until its newest sub-window leaves the hour: about two hours at most.
+                    ":ttl": _ttl((max(windows) + SUB_WINDOWS_PER_HOUR + 1) * SUB_WINDOW_SECONDS),
+                    **({} if version is None else {":old": {"N": str(version)}}),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            counts = _catalog_counts(_failed_item(error))
+            self._catalogs_seen[catalog_id] = counts
+            return False, counts
+        counts = CatalogCounts(new_version, windows)
+        self._catalogs_seen[catalog_id] = counts
+        return True, counts
 
     def _reserve(self, bucket: str, spacing: float, now: float, latest: float) -> float:
         """Take the bucket's next call slot, at most `latest`; return when the call may go."""
@@ -200,6 +345,24 @@ class FleetRateLimiter:
                 raise
             return False, _read_number(_failed_item(error), "next_at")
         return True, _read_number(answer.get("Attributes"), "next_at")
+
+
+def _room_at(windows: Mapping[int, int], limit: int) -> float:
+    """When the counted sub-windows will hold fewer than `limit` calls, as the oldest leave the hour (seconds)."""
+    remaining, until = sum(windows.values()), 0.0
+    for window in sorted(windows):
+        if remaining < limit:
+            break
+        remaining -= windows[window]
+        until = float((window + SUB_WINDOWS_PER_HOUR + 1) * SUB_WINDOW_SECONDS)
+    return until
+
+
+def _catalog_counts(item: Mapping[str, Any] | None) -> CatalogCounts:
+    if not item or "version" not in item:
+        return CatalogCounts(None, {})
+    windows = {int(w): int(n["N"]) for w, n in item.get("windows", {}).get("M", {}).items()}
+    return CatalogCounts(int(item["version"]["N"]), windows)
 
 
 def _number(value: float) -> Any:
