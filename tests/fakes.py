@@ -43,6 +43,7 @@ from tiktok_channel.errors import (
     EventPublishFailed,
     NotConnected,
     TikTokAuthCodeInvalid,
+    TikTokError,
     TikTokRequestRejected,
     TikTokTokenRevoked,
 )
@@ -72,6 +73,7 @@ from tiktok_channel.models.tiktok import (
     CreatedCatalog,
     CreatedPixel,
     FeedLog,
+    FeedLogFileRow,
     PixelSummary,
     ShopConnectionStatus,
 )
@@ -1036,7 +1038,20 @@ AFFECTED_ITEMS_LISTED = 5  # a feed log names at most five SKUs per issue
 
 
 def _rejected(code: int, message: str) -> TikTokRequestRejected:
-    return TikTokRequestRejected(f"TikTok answered code {code}: {message}", code=code, request_id=uuid.uuid4().hex)
+    return TikTokRequestRejected(
+        f"TikTok answered code {code}: {message}", code=code, request_id=uuid.uuid4().hex, detail=message
+    )
+
+
+def refusal_message(names: str, index: int, product: dict[str, Any], issue: ProductIssue) -> str:
+    """TikTok's message when one product makes it refuse a whole upload (unconfirmed; the sandbox's forms):
+    "field" names the field and the offending value, "index" the product's position, "sku_id" its SKU."""
+    if names == "index":
+        return f"products[{index}].{issue.field}: {issue.issue}"
+    if names == "sku_id":
+        return f"products.{issue.field}: {issue.issue} (sku_id: {product.get('sku_id')})"
+    value = json.dumps(product.get(issue.field), ensure_ascii=False)[:60]
+    return f"products.{issue.field}: {issue.issue} (value: {value})"
 
 
 @dataclass
@@ -1056,7 +1071,8 @@ class TikTokCatalog:
     region_code: str
     currency: str
     products: dict[str, TikTokProduct] = field(default_factory=dict)
-    uploads: list[list[str]] = field(default_factory=list)  # the sku_ids of each upload call, in order
+    uploads: list[list[str]] = field(default_factory=list)  # the sku_ids of each upload call TikTok took, in order
+    refused: list[list[str]] = field(default_factory=list)  # the sku_ids of each upload call refused whole
     deletes: list[list[str]] = field(default_factory=list)
 
 
@@ -1102,6 +1118,12 @@ class FakeTikTok(_Faults):
         self.created_pixels: list[str] = []
         # Checks TikTok makes while ingesting an upload beyond the field rules: (fields) → issue or None.
         self.ingestion_rules: list[Callable[[dict[str, Any]], ProductIssue | None]] = []
+        # Products that make TikTok refuse the whole upload request (40002, nothing applied), and how its message
+        # names the first of them: "field" (field and value), "index" or "sku_id" (see refusal_message).
+        self.request_refusal_rules: list[Callable[[dict[str, Any]], ProductIssue | None]] = []
+        self.refusal_message_names = "field"
+        self.feed_log_files_served = True  # False: a feed log's complete list cannot be downloaded
+        self._feed_log_files: dict[str, list[FeedLogFileRow]] = {}
         self._codes: dict[str, TikTokGrant] = {}
         self._feed_logs: dict[str, tuple[str, dict[str, Any]]] = {}  # feed_log_id → (catalog_id, product_feed_log)
         self._ids = itertools.count(7_100_000_000_000_000_001)
@@ -1283,6 +1305,11 @@ class FakeTikTok(_Faults):
         catalog = self._catalog(token, bc_id, catalog_id)
         if not 1 <= len(products) <= MAX_UPLOAD:
             raise _rejected(40002, f"products: 1 to {MAX_UPLOAD} products per request.")
+        for index, product in enumerate(products):
+            issue = next((found for rule in self.request_refusal_rules if (found := rule(product)) is not None), None)
+            if issue is not None:
+                catalog.refused.append([str(p.get("sku_id")) for p in products])
+                raise _rejected(40002, refusal_message(self.refusal_message_names, index, product, issue))
         catalog.uploads.append([str(p.get("sku_id")) for p in products])
         failed: list[tuple[dict[str, Any], int, list[ProductIssue]]] = []
         seen: set[str] = set()
@@ -1305,12 +1332,18 @@ class FakeTikTok(_Faults):
                 updated += 1
                 if existing.fields != product:  # a changed product is reviewed again
                     existing.fields, existing.audit_status, existing.reject_info = product, "processing", []
+        rows = [
+            FeedLogFileRow(sku_id=str(p.get("sku_id")), field=i.field, issue=i.issue, suggestion=i.suggestion)
+            for p, _, issues in failed
+            for i in issues
+        ]
         return self._feed_log(
             catalog,
             add_count=added,
             update_count=updated,
             error_count=len(failed),
             errors=group_issues(failed, AFFECTED_ITEMS_LISTED) or None,
+            file_rows=rows,
         )
 
     def delete_products(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> str:
@@ -1329,6 +1362,12 @@ class FakeTikTok(_Faults):
         if found is None or found[0] != catalog.catalog_id:
             raise _rejected(40002, f"feed_log_id: no feed log {feed_log_id} in this catalog.")
         return FeedLog.model_validate(copy.deepcopy(found[1]))
+
+    def feed_log_file(self, url: str) -> list[FeedLogFileRow]:
+        self._call("feed_log_file")
+        if not self.feed_log_files_served or url not in self._feed_log_files:
+            raise TikTokError("TikTok's feed log file answered HTTP 404")
+        return list(self._feed_log_files[url])
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]:
         self._call("products_by_sku")
@@ -1357,8 +1396,20 @@ class FakeTikTok(_Faults):
         self.pixels[code] = (advertiser_id, name)
         return code
 
-    def _feed_log(self, catalog: TikTokCatalog, *, errors: list[dict[str, Any]] | None = None, **counts: int) -> str:
+    def _feed_log(
+        self,
+        catalog: TikTokCatalog,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        file_rows: list[FeedLogFileRow] | None = None,
+        **counts: int,
+    ) -> str:
         feed_log_id = self._new_id()
+        download_path = {}
+        if file_rows:
+            url = f"https://feed-logs.tiktok.test/{feed_log_id}.csv"
+            self._feed_log_files[url] = file_rows
+            download_path = {"en": url}
         self._feed_logs[feed_log_id] = (
             catalog.catalog_id,
             {
@@ -1370,7 +1421,11 @@ class FakeTikTok(_Faults):
                 "delete_count": counts.get("delete_count", 0),
                 "error_count": counts.get("error_count", 0),
                 "warn_count": 0,
-                "feed_log_data": {"error_affected_products": errors, "warn_affected_products": None},
+                "feed_log_data": {
+                    "error_affected_products": errors,
+                    "warn_affected_products": None,
+                    "download_path": download_path,
+                },
             },
         )
         return feed_log_id

@@ -323,22 +323,6 @@ def test_feed_log_failures_are_recorded_as_rejected_with_tiktoks_reason(store: F
     assert listed(store, "rejected") == {}
 
 
-def test_when_the_feed_log_names_only_some_failures_the_rest_of_the_batch_is_sent_again(store: FakeServices):
-    refused = [store.ecwid().add_product(STORE_ID, f"Refused {n}") for n in range(7)]
-    fine = [store.ecwid().add_product(STORE_ID, f"Fine {n}") for n in range(3)]
-    issue = ProductIssue("brand", "Missing value: brand", "Add the brand.")
-    store.tiktok().ingestion_rules.append(lambda fields: issue if fields["title"].startswith("Refused") else None)
-
-    connect(store)
-
-    assert len(listed(store, "rejected")) == 5  # a feed log names at most five SKUs per issue
-    assert listed(store, "pending") == {}  # nothing unconfirmed is committed
-    store.tiktok().ingestion_rules.clear()
-    full_sync(store)
-    assert set(uploads(store)[-1]) == {sku(p) for p in refused + fine}
-    assert set(listed(store, "pending")) == {sku(p) for p in refused + fine}
-
-
 def test_tiktoks_review_reaches_the_store_at_the_next_sync(store: FakeServices):
     shirt = store.ecwid().add_product(STORE_ID, "Shirt")
     replica = store.ecwid().add_product(STORE_ID, "Replica watch")

@@ -11,14 +11,12 @@ import pytest
 from tests.limits.test_rate_limit import START, Atomic, FakeTime, most_in_window
 from tests.limits.test_rate_limit import stores_table as stores_table  # the module's fixtures
 from tests.limits.test_rate_limit import table as table
-from tiktok_channel.adapters.rate_limit import (
+from tiktok_channel.adapters.catalog_upload_limit import (
     CATALOG_UPLOADS_PER_HOUR,
     SUB_WINDOW_SECONDS,
-    FleetRateLimiter,
-    Limit,
-    call_spacing,
     catalog_uploads_key,
 )
+from tiktok_channel.adapters.rate_limit import FleetRateLimiter, Limit, call_spacing
 from tiktok_channel.errors import PausedError
 
 if TYPE_CHECKING:

@@ -128,12 +128,16 @@ class EcwidUnavailable(EcwidError, TransientError):
 
 
 class TikTokError(Exception):
-    """TikTok answered with an error code. The message never carries a token or secret."""
+    """TikTok answered with an error code. The message never carries a token or secret.
 
-    def __init__(self, message: str, *, code: int | None = None, request_id: str = "") -> None:
+    `detail` is TikTok's own `message` (at most 500 characters; empty when TikTok gave none or did not answer).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, request_id: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.request_id = request_id
+        self.detail = detail
 
 
 class TikTokTokenRevoked(TikTokError):
@@ -146,6 +150,12 @@ class TikTokAuthCodeInvalid(TikTokError):
 
 class TikTokRequestRejected(TikTokError):
     """40000/40001/40002 and other codes that another try will not fix."""
+
+
+class CatalogUploadRefused(TikTokRequestRejected):
+    """TikTok refused an upload for a reason of the store's connection or of the request itself (40001, or a
+    40000/40002 naming bc_id, catalog_id or the product list), not of one product: splitting the batch would not
+    help, so the store's page says what to do (sync_notices) instead."""
 
 
 class TikTokUnavailable(TikTokError, TransientError):

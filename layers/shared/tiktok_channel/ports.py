@@ -38,6 +38,7 @@ from tiktok_channel.models.tiktok import (
     CreatedCatalog,
     CreatedPixel,
     FeedLog,
+    FeedLogFileRow,
     PixelSummary,
     ShopConnectionStatus,
 )
@@ -261,6 +262,10 @@ class TikTokApi(Protocol):
     def delete_products(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> str: ...
 
     def feed_log(self, token: str, *, bc_id: str, catalog_id: str, feed_log_id: str) -> FeedLog: ...
+
+    def feed_log_file(self, url: str) -> list[FeedLogFileRow]:
+        """Every failed product a feed log's `download_path` file lists; `TikTokError` when it cannot be read."""
+        ...
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]: ...
 

@@ -59,3 +59,27 @@ def next_run(expression: str, after: datetime) -> datetime | None:
                 if candidate > after:
                     return candidate
     return None
+
+
+DEFAULT_RUNS_PER_DAY = 2  # the template's default schedule, cron(0 6,18 * * ? *)
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+
+
+def runs_per_day(expression: str) -> int:
+    """How many times a day the schedule runs: the daily cron form or `rate(n unit)`; DEFAULT_RUNS_PER_DAY for any
+    other expression (or none), so the freshness schedule stays sound rather than unknown."""
+    expression = expression.strip()
+    match = _CRON.match(expression)
+    if match is not None:
+        minute, hour, day, month, weekday, year = match.groups()
+        minutes, hours = _values(minute, 59), _values(hour, 23)
+        if day in ("*", "?") and month == "*" and weekday in ("*", "?") and year == "*" and minutes and hours:
+            return len(minutes) * len(hours)
+        return DEFAULT_RUNS_PER_DAY
+    rate = _RATE.match(expression)
+    if rate is not None:
+        every = int(rate.group(1)) * _UNIT_MINUTES[rate.group(2).rstrip("s")]
+        if every > 0:
+            return max(1, 1440 // every)
+    return DEFAULT_RUNS_PER_DAY

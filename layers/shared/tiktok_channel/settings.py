@@ -37,6 +37,12 @@ class Settings(BaseModel):
     tiktok_upload_batch_size: Annotated[int, Field(ge=1, le=5000)] = Field(
         alias="TIKTOK_UPLOAD_BATCH_SIZE", default=1000
     )
+    # Every SKU on TikTok is uploaded again at least this often, even unchanged: TikTok expires products not
+    # updated for 30 days (tiktok-api.md "Freshness"; what the expiry counts from is unconfirmed).
+    tiktok_refresh_days: Annotated[int, Field(ge=2, le=29)] = Field(alias="TIKTOK_REFRESH_DAYS", default=7)
+    # How many refused products one batch TikTok refuses whole is split for: at most 2·⌈log2(batch)⌉ times this
+    # many extra upload calls (services/sync_uploads.py).
+    tiktok_split_max_refused: Annotated[int, Field(ge=1, le=100)] = Field(alias="TIKTOK_SPLIT_MAX_REFUSED", default=10)
 
     # How long the whole fleet leaves TikTok alone after a 40100 (TikTok says "about 5 minutes").
     tiktok_pause_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(alias="TIKTOK_PAUSE_SECONDS", default=300.0)

@@ -62,3 +62,16 @@ def _plain(value: Any) -> Any:
 def is_condition_failure(error: ClientError) -> bool:
     """DynamoDB refused a write because its condition did not hold (someone else wrote first)."""
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def ttl_attribute(at: float, margin_seconds: int) -> dict[str, str]:
+    """A `ttl` attribute `margin_seconds` after epoch time `at` (DynamoDB deletes expired items late; only the
+    times inside an item may count)."""
+    return {"N": str(int(at) + margin_seconds)}
+
+
+def failed_item(error: ClientError) -> Mapping[str, Any] | None:
+    """The item as it stood when a condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    response: Mapping[str, Any] = error.response
+    item: Mapping[str, Any] | None = response.get("Item")
+    return item

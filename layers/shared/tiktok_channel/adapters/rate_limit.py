@@ -1,11 +1,10 @@
 """TikTok's per-app rate limits (tiktok-api.md, "Rate limits") shared by every worker through DynamoDB,
-TikTok's hourly upload allowance per catalog (tiktok-api.md, "Catalog products" and "Rate limits"), and the
-fleet-wide pause after a 40100 (design.md, "Queue messages").
+with TikTok's hourly upload allowance per catalog (catalog_upload_limit.py), and the fleet-wide pause after a
+40100 (design.md, "Queue messages").
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +16,8 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from tiktok_channel.adapters.dynamo_items import is_condition_failure
+from tiktok_channel.adapters.catalog_upload_limit import CATALOG_UPLOADS_PER_HOUR, CatalogUploadCounter, sub_window
+from tiktok_channel.adapters.dynamo_items import failed_item, is_condition_failure, ttl_attribute
 from tiktok_channel.errors import PausedError
 
 if TYPE_CHECKING:
@@ -39,16 +39,6 @@ PAUSE_CACHE_SECONDS = 1.0  # how stale the pause this worker knows may be
 SLEEP_STEP_SECONDS = 0.25  # waits are cut into steps so that a pause that comes on meanwhile is noticed
 ITEM_TTL_SECONDS = 600  # DynamoDB deletes expired items late; only the times inside the items count
 
-# TikTok allows 1,000 upload requests per hour per catalog (tiktok-api.md, "Catalog products", "Rate limits").
-CATALOG_UPLOADS_PER_HOUR = 1000
-HOUR_SECONDS = 3600
-# The hour is counted in sub-windows of this many seconds. A call is let through only when the sub-windows that
-# overlap the last hour, the oldest one whole, hold fewer than the allowance: strict for any sliding hour, at
-# the price of counting a call for up to one sub-window (10%) longer than the hour.
-SUB_WINDOW_SECONDS = 360
-SUB_WINDOWS_PER_HOUR = HOUR_SECONDS // SUB_WINDOW_SECONDS
-CATALOG_WRITE_ATTEMPTS = 8  # each refused write means another worker's write went through
-
 PAUSE_KEY: dict[str, Any] = {"pk": {"S": "RATE#pause"}, "sk": {"S": "PAUSE"}}
 
 _serializer = TypeSerializer()
@@ -66,18 +56,6 @@ def tiktok_bucket(path: str) -> str:
 
 def bucket_key(bucket: str) -> dict[str, Any]:
     return {"pk": {"S": f"RATE#{bucket}"}, "sk": {"S": "NEXT"}}
-
-
-def catalog_uploads_key(catalog_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"RATE#upload#{catalog_id}"}, "sk": {"S": "HOUR"}}
-
-
-@dataclass(frozen=True)
-class CatalogCounts:
-    """The catalog's item as a worker last knew it: upload calls per sub-window number, and its version."""
-
-    version: int | None  # None: there is no item
-    windows: Mapping[int, int]
 
 
 def call_spacing(limit: Limit, headroom: float = 1.0) -> float:
@@ -100,13 +78,7 @@ class FleetRateLimiter:
     `next_at` has passed (the call goes now), "queue" when it has not (the call waits for its slot).
     The time only moves forward, so a worker that guessed the wrong write needs just one more.
 
-    Upload calls for a catalog also fit TikTok's allowance of `catalog_uploads_per_hour` (1,000, tiktok-api.md,
-    "Rate limits") in any sliding hour, fleet-wide. One item per catalog, (RATE#upload#<catalog_id>, HOUR), holds
-    `windows`, a map from sub-window number (epoch seconds // 360) to the upload calls counted in it, and a
-    `version` that every write moves on. A call rewrites the map, pruned and with its own call added, on
-    condition that `version` is still the one the sum was made from: whatever other workers wrote meanwhile,
-    in whichever sub-window, the write fails and its answer (ALL_OLD) is the item to sum again. A worker keeps
-    the item it last wrote, so a catalog that one worker uploads to costs one write per call.
+    Upload calls for a catalog also fit TikTok's hourly allowance per catalog (CatalogUploadCounter).
     """
 
     def __init__(
@@ -120,8 +92,6 @@ class FleetRateLimiter:
         headroom: float = 1.0,
         catalog_uploads_per_hour: int = CATALOG_UPLOADS_PER_HOUR,
     ) -> None:
-        if catalog_uploads_per_hour <= 0:
-            raise ValueError(f"unusable hourly upload allowance {catalog_uploads_per_hour}")
         self._db = dynamodb
         self._table = table_name
         self._clock = clock
@@ -132,9 +102,9 @@ class FleetRateLimiter:
         self._queued_last: dict[str, bool] = {}
         self._pause_seen = 0.0  # a pause never shortens, so the longest one seen holds
         self._pause_checked_at = -math.inf
-        self._catalog_uploads_per_hour = catalog_uploads_per_hour
-        # The item each catalog had after this worker's last write or read; a stale one costs one more write.
-        self._catalogs_seen: dict[str, CatalogCounts] = {}
+        self._catalog_uploads = CatalogUploadCounter(
+            dynamodb, table_name, clock=clock, sleep_until=self._sleep_until, per_hour=catalog_uploads_per_hour
+        )
 
     def acquire(self, bucket: str, *, max_wait_seconds: float, catalog_id: str | None = None) -> None:
         """Wait for, and take, the bucket's next call slot; PausedError when paused or the wait is too long.
@@ -157,12 +127,12 @@ class FleetRateLimiter:
         # catalog's count, taken first, is returned if the app slot is then refused, since the call never goes.
         # The call is counted in the sub-window of the latest time it may reach TikTok, which the app slot
         # cannot pass, so it is never counted before it happens and never leaves the count early.
-        window = self._sub_window(latest + ARRIVAL_JITTER_SECONDS)
-        self._take_catalog_upload(catalog_id, window, latest)
+        window = sub_window(latest + ARRIVAL_JITTER_SECONDS)
+        self._catalog_uploads.take(catalog_id, window, latest)
         try:
             self._sleep_until(self._reserve(bucket, spacing, self._clock(), latest))
         except Exception:
-            self._give_back_catalog_upload(catalog_id, window)
+            self._catalog_uploads.give_back(catalog_id, window)
             raise
 
     def pause(self, seconds: float) -> float:
@@ -175,13 +145,13 @@ class FleetRateLimiter:
                 UpdateExpression="SET paused_until = :until, #ttl = :ttl",
                 ConditionExpression="attribute_not_exists(paused_until) OR paused_until < :until",
                 ExpressionAttributeNames={"#ttl": "ttl"},
-                ExpressionAttributeValues={":until": _number(until), ":ttl": _ttl(until)},
+                ExpressionAttributeValues={":until": _number(until), ":ttl": ttl_attribute(until, ITEM_TTL_SECONDS)},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            until = max(until, _read_number(_failed_item(error), "paused_until") or until)
+            until = max(until, _read_number(failed_item(error), "paused_until") or until)
         self._pause_seen = max(self._pause_seen, until)
         return self._pause_seen
 
@@ -209,96 +179,11 @@ class FleetRateLimiter:
             self._sleep(min(remaining, SLEEP_STEP_SECONDS))
             self._raise_if_paused()  # the wait is given up: one call fewer is always safe
 
-    @staticmethod
-    def _sub_window(at: float) -> int:
-        return math.floor(at / SUB_WINDOW_SECONDS)
-
-    def _take_catalog_upload(self, catalog_id: str, window: int, latest: float) -> None:
-        """Count one upload call for the catalog in sub-window `window`, waiting until `latest` at most for room."""
-        limit = self._catalog_uploads_per_hour
-        seen = self._catalogs_seen.get(catalog_id)
-        fresh = seen is None  # known to be the item as it stands now
-        counts = seen if seen is not None else self._read_catalog(catalog_id)
-        refused_writes = 0
-        while True:
-            now = self._clock()
-            # Sub-windows that overlap the hour up to now, and any later ones (counted for calls still waiting
-            # for their app slot); earlier ones hold only calls more than an hour old.
-            kept = {w: n for w, n in counts.windows.items() if w >= self._sub_window(now) - SUB_WINDOWS_PER_HOUR}
-            if sum(kept.values()) < limit:
-                kept[window] = kept.get(window, 0) + 1
-                done, counts = self._write_catalog(catalog_id, counts.version, kept)
-                if done:
-                    return
-                refused_writes += 1
-                if refused_writes >= CATALOG_WRITE_ATTEMPTS:
-                    raise PausedError(now + SLEEP_STEP_SECONDS, f"uploads for catalog {catalog_id} are contended")
-                fresh = True
-                continue
-            if not fresh:  # a full hour this worker remembers: look again before refusing or waiting
-                counts, fresh = self._read_catalog(catalog_id), True
-                continue
-            until = _room_at(kept, limit)
-            if until > latest:
-                raise PausedError(until, f"TikTok's {limit:,} uploads per hour for catalog {catalog_id} are used")
-            self._sleep_until(until)
-            fresh = False
-
-    def _give_back_catalog_upload(self, catalog_id: str, window: int) -> None:
-        """Uncount an upload call that was counted but never went; best effort, since keeping it is safe."""
-        self._catalogs_seen.pop(catalog_id, None)
-        with contextlib.suppress(ClientError):
-            self._db.update_item(
-                TableName=self._table,
-                Key=catalog_uploads_key(catalog_id),
-                UpdateExpression="SET #windows.#window = #windows.#window - :one, #version = #version + :one",
-                ConditionExpression="#windows.#window >= :one",
-                ExpressionAttributeNames={"#windows": "windows", "#window": str(window), "#version": "version"},
-                ExpressionAttributeValues={":one": {"N": "1"}},
-            )
-
-    def _read_catalog(self, catalog_id: str) -> CatalogCounts:
-        answer = self._db.get_item(TableName=self._table, Key=catalog_uploads_key(catalog_id), ConsistentRead=True)
-        counts = _catalog_counts(answer.get("Item"))
-        self._catalogs_seen[catalog_id] = counts
-        return counts
-
-    def _write_catalog(
-        self, catalog_id: str, version: int | None, windows: dict[int, int]
-    ) -> tuple[bool, CatalogCounts]:
-        """Replace the catalog's counts if the item is still at `version`: (done, the item after it, or as it is)."""
-        new_version = (version or 0) + 1
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=catalog_uploads_key(catalog_id),
-                UpdateExpression="SET #windows = :windows, #version = :new, #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(#version)" if version is None else "#version = :old",
-                ExpressionAttributeNames={"#windows": "windows", "#version": "version", "#ttl": "ttl"},
-                ExpressionAttributeValues={
-                    ":windows": {"M": {str(w): {"N": str(n)} for w, n in windows.items()}},
-                    ":new": {"N": str(new_version)},
-                    # The item matters until its newest sub-window leaves the hour: about two hours at most.
-                    ":ttl": _ttl((max(windows) + SUB_WINDOWS_PER_HOUR + 1) * SUB_WINDOW_SECONDS),
-                    **({} if version is None else {":old": {"N": str(version)}}),
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
-            counts = _catalog_counts(_failed_item(error))
-            self._catalogs_seen[catalog_id] = counts
-            return False, counts
-        counts = CatalogCounts(new_version, windows)
-        self._catalogs_seen[catalog_id] = counts
-        return True, counts
-
     def _reserve(self, bucket: str, spacing: float, now: float, latest: float) -> float:
         """Take the bucket's next call slot, at most `latest`; return when the call may go."""
         # A worker that queued last time, or knows the slot is still ahead, most likely queues again.
         queue = self._queued_last.get(bucket, False) or self._next_seen.get(bucket, 0.0) > now
-        ttl = _ttl(latest + spacing)
+        ttl = ttl_attribute(latest + spacing, ITEM_TTL_SECONDS)
         # `next_at` only moves forward: "free" fails only when it is ahead, and then "queue" cannot fail for
         # it being past, so three writes always decide (two when the first guess was wrong).
         for _ in range(3):
@@ -343,43 +228,14 @@ class FleetRateLimiter:
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            return False, _read_number(_failed_item(error), "next_at")
+            return False, _read_number(failed_item(error), "next_at")
         return True, _read_number(answer.get("Attributes"), "next_at")
-
-
-def _room_at(windows: Mapping[int, int], limit: int) -> float:
-    """When the counted sub-windows will hold fewer than `limit` calls, as the oldest leave the hour (seconds)."""
-    remaining, until = sum(windows.values()), 0.0
-    for window in sorted(windows):
-        if remaining < limit:
-            break
-        remaining -= windows[window]
-        until = float((window + SUB_WINDOWS_PER_HOUR + 1) * SUB_WINDOW_SECONDS)
-    return until
-
-
-def _catalog_counts(item: Mapping[str, Any] | None) -> CatalogCounts:
-    if not item or "version" not in item:
-        return CatalogCounts(None, {})
-    windows = {int(w): int(n["N"]) for w, n in item.get("windows", {}).get("M", {}).items()}
-    return CatalogCounts(int(item["version"]["N"]), windows)
 
 
 def _number(value: float) -> Any:
     return _serializer.serialize(Decimal(f"{value:.6f}"))
 
 
-def _ttl(at: float) -> Any:
-    return _serializer.serialize(int(at) + ITEM_TTL_SECONDS)
-
-
 def _read_number(item: Mapping[str, Any] | None, name: str) -> float | None:
     attribute = (item or {}).get(name)
     return float(attribute["N"]) if attribute else None
-
-
-def _failed_item(error: ClientError) -> Mapping[str, Any] | None:
-    """The item as it stood when a condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
-    response: Mapping[str, Any] = error.response
-    item: Mapping[str, Any] | None = response.get("Item")
-    return item

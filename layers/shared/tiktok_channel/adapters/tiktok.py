@@ -9,11 +9,13 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
+from tiktok_channel.adapters.feed_log_file import MAX_FILE_BYTES, UnreadableFile, parse_feed_log_file
 from tiktok_channel.adapters.http import RetryPolicy, call_with_retries
 from tiktok_channel.adapters.rate_limit import tiktok_bucket
 from tiktok_channel.errors import (
@@ -38,6 +40,7 @@ from tiktok_channel.models.tiktok import (
     Envelope,
     FeedLog,
     FeedLogAnswer,
+    FeedLogFileRow,
     FeedLogId,
     NoData,
     Paged,
@@ -61,7 +64,7 @@ _TRANSIENT_CODES = frozenset({50000, 51001})
 class CallGate(Protocol):
     """The fleet-wide limiter every call passes (FleetRateLimiter in production)."""
 
-    def acquire(self, bucket: str, *, max_wait_seconds: float) -> None: ...
+    def acquire(self, bucket: str, *, max_wait_seconds: float, catalog_id: str | None = None) -> None: ...
 
     def pause(self, seconds: float) -> float: ...
 
@@ -152,7 +155,10 @@ class TikTokClient:
     # -- catalog products (upload and delete are upserts keyed on sku_id: safe to repeat) ---------
     def upload_products(self, token: str, *, bc_id: str, catalog_id: str, products: list[dict[str, Any]]) -> str:
         body = {"bc_id": bc_id, "catalog_id": catalog_id, "products": products}
-        return self._call("POST", "/catalog/product/upload/", FeedLogId, token=token, json_body=body).feed_log_id
+        answer = self._call(
+            "POST", "/catalog/product/upload/", FeedLogId, token=token, json_body=body, catalog_id=catalog_id
+        )
+        return answer.feed_log_id
 
     def delete_products(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> str:
         body = {"bc_id": bc_id, "catalog_id": catalog_id, "sku_ids": sku_ids}
@@ -161,6 +167,32 @@ class TikTokClient:
     def feed_log(self, token: str, *, bc_id: str, catalog_id: str, feed_log_id: str) -> FeedLog:
         params = {"bc_id": bc_id, "catalog_id": catalog_id, "feed_log_id": feed_log_id}
         return self._call("GET", "/catalog/product/log/", FeedLogAnswer, token=token, params=params).product_feed_log
+
+    def feed_log_file(self, url: str) -> list[FeedLogFileRow]:
+        """The complete list of a feed log's failed products (adapters/feed_log_file.py for the format).
+
+        The link comes from TikTok's answer: only http(s) is followed, no token is sent with it (it is a file
+        link, not an API call), and at most MAX_FILE_BYTES are read. `TikTokError` when it cannot be read.
+        """
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise TikTokError("TikTok's feed log file link is not an http(s) URL")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with self._http.stream("GET", url, follow_redirects=True) as response:
+                if response.status_code != 200:
+                    raise TikTokError(f"TikTok's feed log file answered HTTP {response.status_code}")
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_FILE_BYTES:
+                        raise TikTokError(f"TikTok's feed log file is larger than {MAX_FILE_BYTES} bytes")
+                    chunks.append(chunk)
+        except httpx.HTTPError as error:
+            raise TikTokError(f"TikTok's feed log file could not be read: {type(error).__name__}") from None
+        try:
+            return parse_feed_log_file(b"".join(chunks))
+        except UnreadableFile as error:
+            raise TikTokError(f"TikTok's feed log file is unreadable: {error}") from None
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]:
         """Review state of up to 1000 SKUs."""
@@ -196,6 +228,7 @@ class TikTokClient:
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         repeatable: bool = True,
+        catalog_id: str | None = None,
     ) -> M:
         headers = {"Access-Token": token} if token else {}
         if json_body is not None:
@@ -204,7 +237,8 @@ class TikTokClient:
 
         def once() -> M:
             if self._gate is not None:
-                self._gate.acquire(tiktok_bucket(path), max_wait_seconds=self._max_wait_seconds)
+                # An upload also counts against its catalog's hourly allowance (tiktok-api.md, "Rate limits").
+                self._gate.acquire(tiktok_bucket(path), max_wait_seconds=self._max_wait_seconds, catalog_id=catalog_id)
             try:
                 response = self._http.request(
                     method, self._base + path, params=params, content=content, headers=headers
@@ -251,10 +285,11 @@ def _raise_for_code(path: str, envelope: Envelope) -> None:
     code, request_id = envelope.code, envelope.request_id
     logger.warning("TikTok call failed", extra={"path": path, "code": code, "request_id": request_id})
     message = f"TikTok {path} answered code {code}: {envelope.message[:200]}"
+    kind: type[TikTokError] = TikTokRequestRejected
     if code == RATE_LIMITED or code in _TRANSIENT_CODES:
-        raise TikTokUnavailable(message, code=code, request_id=request_id)
-    if code == TOKEN_REVOKED:
-        raise TikTokTokenRevoked(message, code=code, request_id=request_id)
-    if code == AUTH_CODE_INVALID:
-        raise TikTokAuthCodeInvalid(message, code=code, request_id=request_id)
-    raise TikTokRequestRejected(message, code=code, request_id=request_id)
+        kind = TikTokUnavailable
+    elif code == TOKEN_REVOKED:
+        kind = TikTokTokenRevoked
+    elif code == AUTH_CODE_INVALID:
+        kind = TikTokAuthCodeInvalid
+    raise kind(message, code=code, request_id=request_id, detail=envelope.message[:500])

@@ -18,7 +18,10 @@ class Reason(BaseModel):
 
 
 class SkuRecord(BaseModel):
-    """What the app knows of one SKU. `hash` is the content TikTok last accepted (absent: send it again)."""
+    """What the app knows of one SKU. `hash` is the content TikTok last accepted (absent: send it again);
+    `uploaded_at` when TikTok last accepted an upload of it (ISO 8601; absent for items written before it was
+    kept), which its freshness refresh counts from; `refused_hash` the content TikTok refused a whole upload
+    request for, not sent again as it is."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -30,6 +33,8 @@ class SkuRecord(BaseModel):
     hash: str | None = None
     reasons: list[Reason] = []
     updated_at: str | None = None
+    uploaded_at: str | None = None
+    refused_hash: str | None = None
 
 
 class SyncRun(BaseModel):

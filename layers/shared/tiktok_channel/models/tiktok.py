@@ -154,6 +154,17 @@ class FeedIssue(_TikTokModel):
 
 class _FeedLogData(_TikTokModel):
     error_affected_products: list[FeedIssue] | None = None
+    # language code → link to the complete list of affected products; `{}` when there is nothing
+    download_path: dict[str, str] | None = None
+
+
+class FeedLogFileRow(_TikTokModel):
+    """One failed product of a feed log's complete list (the `download_path` file)."""
+
+    sku_id: str
+    field: str | None = None
+    issue: str | None = None
+    suggestion: str | None = None
 
 
 class FeedLog(_TikTokModel):
@@ -171,6 +182,12 @@ class FeedLog(_TikTokModel):
     @property
     def issues(self) -> list[FeedIssue]:
         return self.feed_log_data.error_affected_products or []
+
+    @property
+    def file_url(self) -> str | None:
+        """The complete list of affected products, preferring English; None when the log links none."""
+        links = self.feed_log_data.download_path or {}
+        return links.get("en") or next(iter(links.values()), None)
 
 
 class FeedLogAnswer(_TikTokModel):

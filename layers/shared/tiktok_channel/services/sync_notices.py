@@ -1,8 +1,10 @@
 """What the sync changes on the store item besides its catalog: the catalog frozen by a currency change, syncing
-stopped when Ecwid or TikTok no longer accept the app's access, and a running sync's progress."""
+stopped when Ecwid or TikTok no longer accept the app's access, uploads TikTok refuses for the store, and a running
+sync's progress."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -10,7 +12,8 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.errors import ConcurrentUpdate, EcwidAccessLost, TikTokTokenRevoked
+from tiktok_channel.catalog.refusals import PERMISSION_MISSING
+from tiktok_channel.errors import CatalogUploadRefused, ConcurrentUpdate, EcwidAccessLost, TikTokTokenRevoked
 from tiktok_channel.models.store import Notice, Store, StoreStatus
 
 if TYPE_CHECKING:
@@ -67,18 +70,71 @@ def lift_freeze(services: Services, store: Store) -> None:
 
 
 def stop_when_access_lost(services: Services, store: Store, work: Callable[[], str]) -> str:
-    """Run `work`; stop the store's syncing, without retries, when Ecwid or TikTok no longer accept its access."""
+    """Run `work`; stop the store's syncing, without retries, when Ecwid or TikTok no longer accept its access.
+
+    An upload TikTok refused for a reason of the store's (not of a product) ends the work with a notice that says
+    what to do, without retries (it would be refused again); the next work that goes through clears it.
+    """
     try:
-        return work()
+        result = work()
     except EcwidAccessLost:
         _stop(services, store, "ecwid_access_lost", _ECWID_ACCESS_LOST)
         return "stopped"
     except TikTokTokenRevoked:
         _stop(services, store, "reconnect_needed", _RECONNECT_NEEDED)
         return "stopped"
+    except CatalogUploadRefused as refusal:
+        _refused(services, store, refusal)
+        return "refused"
     except ConcurrentUpdate:
         logger.info("Store reconnected or disconnected meanwhile", extra={"store_id": store.store_id})
         return "dropped"
+    if result in ("applied", "done") and store.notice is not None and store.notice.code in REFUSAL_NOTICES:
+        # A ConcurrentUpdate means reconnected or disconnected meanwhile: the notice went with that state.
+        with contextlib.suppress(ConcurrentUpdate):
+            services.stores.set_notice(store.store_id, store.epoch, None)
+    return result
+
+
+REFUSAL_NOTICES = frozenset({"tiktok_permission_missing", "tiktok_upload_refused"})
+
+
+def refusal_notice(refusal: CatalogUploadRefused) -> Notice:
+    """What the page says when TikTok refuses the store's uploads as a whole (no product is at fault)."""
+    if refusal.code == PERMISSION_MISSING:
+        return Notice(
+            code="tiktok_permission_missing",
+            message="TikTok says this app lacks a permission it needs to update your catalog, so your products "
+            "are not synced. Press Reconnect and allow every permission TikTok asks for.",
+        )
+    said = refusal.detail or "no reason given"
+    return Notice(
+        code="tiktok_upload_refused",
+        message=f"TikTok refused to update your catalog ({said}; request {refusal.request_id or 'unknown'}). "
+        "Check that the catalog still exists in your TikTok Business Center; if it does, contact support with "
+        "this message. Syncing resumes at the next sync once TikTok accepts it.",
+    )
+
+
+def _refused(services: Services, store: Store, refusal: CatalogUploadRefused) -> None:
+    notice = refusal_notice(refusal)
+    try:
+        services.stores.set_notice(store.store_id, store.epoch, notice)
+        if store.sync.state != "idle":
+            services.stores.save_sync(
+                store.store_id,
+                store.epoch,
+                store.sync.model_copy(
+                    update={"state": "idle", "last_finished_at": _iso(services.clock()), "last_result": notice.message}
+                ),
+            )
+    except ConcurrentUpdate:
+        return
+    metrics.add_metric(name="UploadRefused", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "TikTok refused the store's upload",
+        extra={"store_id": store.store_id, "code": refusal.code, "request_id": refusal.request_id},
+    )
 
 
 def save_progress(services: Services, store: Store, run: SyncRun) -> None:

@@ -1,7 +1,8 @@
 """Journeys 3 and 4: a full sync makes the TikTok catalog equal to what the store should show, at least cost.
 
 Pages of products (oldest first) are mapped to SKUs; only SKUs whose content differs from what TikTok last
-accepted are uploaded, in batches; a SKU's hash is committed only once the upload's feed log accepted it.
+accepted, or whose freshness slot has come (catalog/freshness.py), are uploaded, in batches; a SKU's hash is
+committed only once TikTok confirmed it (services/sync_uploads.py).
 Each page's SKUs are recorded in a short-lived run item, so the end of the run knows which SKUs
 disappeared without a write per unchanged SKU; those are re-checked with Ecwid before they are deleted.
 A run that would outlive its invocation saves its place and queues its next part; a crash repeats at most
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
+from tiktok_channel.catalog.freshness import refresh_due
 from tiktok_channel.catalog.mapping import hidden_category_ids
 from tiktok_channel.models.catalog import SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.store import CatalogTarget, ProductCounts, Store, SyncState
+from tiktok_channel.schedule import runs_per_day
 from tiktok_channel.services.sync_images import ImageSizeResolver
 from tiktok_channel.services.sync_notices import freeze, is_frozen, lift_freeze, save_progress
 from tiktok_channel.services.sync_writer import CatalogWriter
@@ -63,7 +66,14 @@ def start_run(
     if run.finished_at is not None:
         return "done"
     known = {record.sku_id: record for record in services.catalog.all_skus(store_id)}
-    writer = CatalogWriter(services, target, services.tiktok(), tiktok_token, known=known)
+    settings = services.settings
+    refresh = refresh_due(
+        known.values(),
+        now=services.clock(),
+        refresh_days=settings.tiktok_refresh_days,
+        runs_per_day=runs_per_day(settings.sync_schedule),
+    )
+    writer = CatalogWriter(services, target, services.tiktok(), tiktok_token, known=known, refresh=refresh)
     part = FullSyncRun(
         services, store, target, run, ecwid_token, writer, remaining_seconds=remaining_seconds, reserve=reserve_seconds
     )

@@ -1,12 +1,13 @@
 """Writes to one connected store's TikTok catalog and keeps the app's SKU records equal to what TikTok accepted.
 
-Uploads go in batches; a SKU's hash is committed only once its upload's feed log reports it without error
-(design.md "Catalog rules"), so a SKU TikTok refused, or whose log never came, is sent again next time.
+Uploads go in batches (services/sync_uploads.py sends one and reads what TikTok did with each SKU); a SKU's hash
+is committed only once TikTok confirmed it (design.md "Catalog rules"), so a SKU the feed log failed, or whose log
+never came, is sent again next time. A SKU TikTok refused a whole request for is not sent again until its content
+changes. SKUs due for their freshness upload (catalog/freshness.py) go even when unchanged.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from tiktok_channel.catalog.mapping import ProductMapping, SkuHeldBack, SkuUpload, sku_ids_of
 from tiktok_channel.models.catalog import Reason, SkuRecord
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
-from tiktok_channel.models.tiktok import CatalogItem, FeedLog
+from tiktok_channel.models.tiktok import CatalogItem
+from tiktok_channel.services.sync_uploads import BatchOutcome, BatchUploader
 
 if TYPE_CHECKING:
     from tiktok_channel.models.store import CatalogTarget
@@ -30,7 +32,6 @@ metrics = Metrics()
 
 DELETE_BATCH = 1000  # TikTok's limit per delete call
 STATUS_BATCH = 500  # product/get answers at most 500 per page, so 500 sku_ids fit one call
-FEED_LOG_WAITS = (1.0, 2.0, 4.0, 8.0)  # when TikTok has not finished processing a feed yet
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class CatalogWriter:
     what must go, each committing to the SKU records only what TikTok accepted; `count_changes` is how the
     store's counts moved meanwhile. `known` is every SKU record of the store when the caller read them all
     (a full sync): kept up to date with every write, it spares further reads; None reads them as needed.
+    `refresh` are SKUs uploaded again even when unchanged (their freshness slot has come).
     """
 
     def __init__(
@@ -65,12 +67,15 @@ class CatalogWriter:
         token: str,
         *,
         known: dict[str, SkuRecord] | None = None,
+        refresh: frozenset[str] = frozenset(),
     ) -> None:
         self._s = services
         self._target = target
         self._tiktok = tiktok
         self._token = token
         self._known = known
+        self._refresh = refresh
+        self._uploader = BatchUploader(tiktok, token, target, max_refused=services.settings.tiktok_split_max_refused)
         self._batch: list[_Queued] = []
         self._deletions: dict[str, _Removal] = {}
         self.uploaded_now: set[str] = set()  # SKUs whose upload TikTok accepted during this invocation
@@ -104,7 +109,7 @@ class CatalogWriter:
             for upload in mapping.uploads:
                 seen.append(upload.sku_id)
                 record = existing.get(upload.sku_id)
-                if record is None or record.hash != upload.hash:
+                if _to_send(upload, record, self._refresh):
                     self._batch.append(_Queued(upload, record, page))
             for held in mapping.held_back:
                 seen.append(held.sku_id)
@@ -160,13 +165,9 @@ class CatalogWriter:
         sent = 0
         while len(self._batch) >= size or (self._batch and not full_batches_only):
             chunk, self._batch = self._batch[:size], self._batch[size:]
-            feed_log_id = self._tiktok.upload_products(
-                self._token,
-                bc_id=self._target.bc_id,
-                catalog_id=self._target.catalog_id,
-                products=[queued.upload.fields for queued in chunk],
-            )
-            records = _accepted(chunk, self._feed_log(feed_log_id), self._now, store_id=self._target.store_id)
+            before_on_tiktok = frozenset(q.upload.sku_id for q in chunk if q.before is not None and q.before.on_tiktok)
+            outcome = self._uploader.upload([queued.upload.fields for queued in chunk], on_tiktok=before_on_tiktok)
+            records = _outcome_records(chunk, outcome, self._now())
             self.uploaded_now.update(record.sku_id for record in records if record.status == "pending")
             self._write(records)
             befores = {queued.upload.sku_id: queued.before.status if queued.before else None for queued in chunk}
@@ -185,7 +186,7 @@ class CatalogWriter:
             feed_log_id = self._tiktok.delete_products(
                 self._token, bc_id=self._target.bc_id, catalog_id=self._target.catalog_id, sku_ids=chunk
             )
-            self._feed_log(feed_log_id)
+            self._uploader.wait_for(feed_log_id)
             metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
         held = [r.held_back for r in self._deletions.values() if r.held_back is not None]
         # A SKU only TikTok had (replace mode) has no item here to delete.
@@ -229,17 +230,6 @@ class CatalogWriter:
             self._write(changed)
 
     # -- commits -------------------------------------------------------------------------------
-    def _feed_log(self, feed_log_id: str) -> FeedLog:
-        for wait in (0.0, *FEED_LOG_WAITS):
-            if wait:
-                time.sleep(wait)
-            log = self._tiktok.feed_log(
-                self._token, bc_id=self._target.bc_id, catalog_id=self._target.catalog_id, feed_log_id=feed_log_id
-            )
-            if log.done:
-                return log
-        return log  # still processing: nothing it names is committed, so those SKUs go again next time
-
     def _write(self, records: list[SkuRecord]) -> None:
         self._s.catalog.put_skus(self._target.store_id, records)
         if self._known is not None:
@@ -272,48 +262,44 @@ def _held_back(held: SkuHeldBack, record: SkuRecord | None, now: Callable[[], st
     )
 
 
-def _accepted(chunk: list[_Queued], log: FeedLog, now: Callable[[], str], *, store_id: int) -> list[SkuRecord]:
-    """The records of an uploaded batch: a hash for each SKU the feed log accepted ("pending" TikTok's review),
-    reasons for each it refused; none for the rest when the log does not name every SKU it refused."""
-    failed = _failures(log)
-    unaccounted = log.error_count > len(failed)
-    if unaccounted:
-        # TikTok lists only some of the failed SKUs: commit nothing unconfirmed, send it all again later.
-        logger.warning(
-            "Feed log does not name every failed SKU",
-            extra={"store_id": store_id, "errors": log.error_count, "named": len(failed)},
-        )
+def _to_send(upload: SkuUpload, record: SkuRecord | None, refresh: frozenset[str]) -> bool:
+    """Whether TikTok should get this content: new or changed since TikTok accepted it, or due for its refresh;
+    never content TikTok refused a whole request for (it would be refused again)."""
+    if record is None:
+        return True
+    if record.refused_hash == upload.hash and record.status == "rejected":
+        return False
+    return record.hash != upload.hash or upload.sku_id in refresh
+
+
+def _outcome_records(chunk: list[_Queued], outcome: BatchOutcome, now: str) -> list[SkuRecord]:
+    """The records of an uploaded batch: accepted SKUs get their hash and upload time ("pending" TikTok's
+    review); failed, refused and unresolved ones TikTok's reasons and no hash; the rest (outcome unknown) none."""
     records = []
     for upload, before, _ in chunk:
-        reasons = failed.get(upload.sku_id)
-        if reasons is not None:
-            status, on_tiktok, sku_hash = "rejected", bool(before and before.on_tiktok), None
-        elif not unaccounted:
-            status, on_tiktok, sku_hash = "pending", True, upload.hash
+        sku = upload.sku_id
+        on_tiktok = bool(before and before.on_tiktok)
+        update: dict[str, object]
+        if sku in outcome.accepted:
+            update = {"status": "pending", "on_tiktok": True, "hash": upload.hash, "uploaded_at": now}
+        elif sku in outcome.failed:
+            update = {"status": "rejected", "reasons": outcome.failed[sku]}
+        elif sku in outcome.refused:
+            update = {"status": "rejected", "reasons": [outcome.refused[sku]], "refused_hash": upload.hash}
+        elif sku in outcome.unresolved:
+            update = {"status": "rejected", "reasons": [outcome.unresolved[sku]]}
         else:
             continue
-        records.append(
-            SkuRecord(
-                sku_id=upload.sku_id,
-                product_id=upload.product_id,
-                title=upload.title,
-                status=status,
-                on_tiktok=on_tiktok,
-                hash=sku_hash,
-                reasons=reasons or [],
-                updated_at=now(),
-            )
-        )
+        fields: dict[str, object] = {
+            "sku_id": sku,
+            "product_id": upload.product_id,
+            "title": upload.title,
+            "on_tiktok": on_tiktok,
+            "updated_at": now,
+            "uploaded_at": before.uploaded_at if before else None,
+        }
+        records.append(SkuRecord.model_validate(fields | update))
     return records
-
-
-def _failures(log: FeedLog) -> dict[str, list[Reason]]:
-    failed: dict[str, list[Reason]] = {}
-    for issue in log.issues:
-        reason = Reason(message=issue.issue or f"TikTok refused the field {issue.field}", suggestion=issue.suggestion)
-        for affected in issue.affected_product_item_list or []:
-            failed.setdefault(affected.sku_id, []).append(reason)
-    return failed
 
 
 def _reviewed(record: SkuRecord, item: CatalogItem) -> SkuRecord | None:
