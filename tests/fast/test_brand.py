@@ -7,6 +7,7 @@ import json
 
 from tests.fakes import FakeServices
 from tests.fast.steps import STORE_ID, connect_store, deliver, install_store, signature, webhook
+from tiktok_channel.services.products import list_products
 from tiktok_channel.services.webhooks import receive_webhook
 
 
@@ -36,3 +37,25 @@ def test_a_product_without_a_brand_attribute_goes_up_under_the_store_name(servic
         str(blank): "Kiln & Co Pottery",
         str(later): "Kiln & Co Pottery",
     }
+
+
+def test_the_product_list_says_which_products_went_up_under_the_store_name(services: FakeServices):
+    ecwid = services.ecwid()
+    ecwid.add_store(STORE_ID, name="Kiln & Co Pottery")
+    install_store(services)
+    plain = ecwid.add_product(STORE_ID, "Mug")
+    branded = ecwid.add_product(STORE_ID, "Bowl", attributes=[{"name": "Brand", "value": "Acme", "type": "BRAND"}])
+    connect_store(services)
+    deliver(services)
+
+    def flags() -> dict[str, bool]:
+        items = list_products(services, STORE_ID, "pending", None)["items"]
+        return {item["sku_id"]: item["brand_from_store_name"] for item in items}
+
+    assert flags() == {str(plain): True, str(branded): False}
+
+    ecwid.update_product(STORE_ID, plain, attributes=[{"name": "Brand", "value": "Kiln", "type": "BRAND"}])
+    body = webhook("product.updated", plain)
+    receive_webhook(services, json.dumps(body), signature(body))
+    deliver(services)
+    assert flags() == {str(plain): False, str(branded): False}

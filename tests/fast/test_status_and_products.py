@@ -108,7 +108,7 @@ def test_products_are_listed_per_status_page_by_page(with_products: FakeServices
     assert skus == sorted(skus)
     assert len(set(skus)) == 120
     first = pages[0][0]
-    assert set(first) == {"sku_id", "product_id", "title", "status", "reasons"}
+    assert set(first) == {"sku_id", "product_id", "title", "status", "reasons", "brand_from_store_name"}
     assert (first["status"], first["reasons"]) == ("pending", [])
     [held] = list_products(with_products, STORE_ID, "held_back", None)["items"]
     assert held["title"] == "Tiny picture"

@@ -49,6 +49,7 @@ class SkuUpload:
     title: str
     fields: dict[str, Any]  # the TikTok product object, as sent to catalog/product/upload
     hash: str  # of `fields`: equal hashes mean nothing TikTok sees has changed
+    brand_from_store_name: bool = False  # no Brand attribute: the store's name is sent as the brand
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def map_product(
     currency = currency.upper()
     images = _Images(product, image_sizes)
     shared = _shared_fields(product, store_name)
+    brand_attribute = product.attribute("BRAND")
+    from_store_name = "brand" in shared and not one_line(brand_attribute.value if brand_attribute else "")
     uploads: list[SkuUpload] = []
     held_back: list[SkuHeldBack] = []
     for offer in _offers(product, currency):
@@ -173,7 +176,7 @@ def map_product(
         additional = [url for url in images.qualifying() if url != image_url][:MAX_ADDITIONAL_IMAGES]
         if additional:
             fields[additional_images_key] = additional
-        uploads.append(SkuUpload(offer.sku_id, product.id, offer.title, fields, _hash(fields)))
+        uploads.append(SkuUpload(offer.sku_id, product.id, offer.title, fields, _hash(fields), from_store_name))
     return ProductMapping(product.id, tuple(uploads), tuple(held_back))
 
 

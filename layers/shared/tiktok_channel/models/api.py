@@ -81,6 +81,8 @@ class ListedProduct(_Answer):
     title: str
     status: str
     reasons: list[ProductReason]
+    # Sent to TikTok with the store's name as its brand, since the product has no Brand attribute in Ecwid.
+    brand_from_store_name: bool = False
 
 
 class ProductPage(_Answer):

@@ -35,6 +35,7 @@ class SkuRecord(BaseModel):
     updated_at: str | None = None
     uploaded_at: str | None = None
     refused_hash: str | None = None
+    brand_from_store_name: bool = False  # sent with the store's name as brand (no Brand attribute)
 
 
 class SyncRun(BaseModel):

@@ -44,6 +44,7 @@ def list_products(services: Services, store_id: int, status: str | None, cursor:
                 "title": record.title,
                 "status": record.status,
                 "reasons": [{"message": r.message, "suggestion": r.suggestion} for r in record.reasons],
+                "brand_from_store_name": record.brand_from_store_name,
             }
             for record in records
         ],

@@ -103,14 +103,10 @@ class CatalogWriter:
             else:
                 existing = {sku: self._known[sku] for sku in possible if sku in self._known}
         seen: list[str] = []
-        held_back: list[SkuRecord] = []
+        held_back: list[SkuRecord] = []  # and other records written as they are, without an upload
         for product, mapping in zip(products, mappings, strict=True):
             produced = {u.sku_id for u in mapping.uploads} | {h.sku_id for h in mapping.held_back}
-            for upload in mapping.uploads:
-                seen.append(upload.sku_id)
-                record = existing.get(upload.sku_id)
-                if _to_send(upload, record, self._refresh):
-                    self._batch.append(_Queued(upload, record, page))
+            seen.extend(self._take_uploads(mapping.uploads, existing, page, held_back))
             for held in mapping.held_back:
                 seen.append(held.sku_id)
                 record = existing.get(held.sku_id)
@@ -126,6 +122,19 @@ class CatalogWriter:
         if held_back:
             self._write(held_back)
         return seen
+
+    def _take_uploads(
+        self, uploads: Sequence[SkuUpload], existing: dict[str, SkuRecord], page: int, rewrites: list[SkuRecord]
+    ) -> list[str]:
+        """Queue the uploads TikTok should get; records to write as they are go to `rewrites`."""
+        for upload in uploads:
+            record = existing.get(upload.sku_id)
+            if _to_send(upload, record, self._refresh):
+                self._batch.append(_Queued(upload, record, page))
+            elif record is not None and record.brand_from_store_name != upload.brand_from_store_name:
+                # Items written before the flag was kept learn it once, without an upload.
+                rewrites.append(record.model_copy(update={"brand_from_store_name": upload.brand_from_store_name}))
+        return [upload.sku_id for upload in uploads]
 
     def remove(self, record: SkuRecord) -> None:
         """Queue a SKU the store no longer shows: off TikTok if it is there, and forgotten."""
@@ -297,6 +306,7 @@ def _outcome_records(chunk: list[_Queued], outcome: BatchOutcome, now: str) -> l
             "on_tiktok": on_tiktok,
             "updated_at": now,
             "uploaded_at": before.uploaded_at if before else None,
+            "brand_from_store_name": upload.brand_from_store_name,
         }
         records.append(SkuRecord.model_validate(fields | update))
     return records

@@ -388,6 +388,14 @@
     sku.className = "tt-muted";
     sku.textContent = ` · SKU ${item.sku_id}`;
     li.append(title, sku);
+    if (item.brand_from_store_name) {
+      const brand = document.createElement("p");
+      brand.className = "tt-muted tt-brand";
+      brand.textContent =
+        "Brand sent to TikTok: your store name, since this product has no Brand attribute in Ecwid. " +
+        "Add one to the product if it sells under its own brand.";
+      li.append(brand);
+    }
     for (const reason of item.reasons || []) {
       const why = document.createElement("p");
       why.className = "tt-reason";
