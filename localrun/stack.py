@@ -429,6 +429,8 @@ def local_stack(
         ecwid.start(ports.ecwid)
         running.callback(ecwid.stop)
         tiktok = TikTokSandbox(app_id=TIKTOK_APP_ID, secret=TIKTOK_SECRET, **(tiktok_options or {}))
+        if tiktok.page_prices is None:  # TikTok checks prices against the sandbox Ecwid's product pages
+            tiktok.page_prices = ecwid.page_prices
         tiktok.start(ports.tiktok)
         running.callback(tiktok.stop)
 

@@ -31,6 +31,8 @@ from sandboxes.ecwid_catalog import EcwidStore, IdKind, StoreProfile, Variation
 from sandboxes.ecwid_fixtures import build_demo_store, build_synthetic_store
 from sandboxes.ecwid_images import ImageRenderer, image_response, parse_image_name
 from sandboxes.ecwid_oauth import OAuthRoutes, with_query
+from sandboxes.ecwid_prices import with_shown_prices
+from sandboxes.ecwid_render import Renderer
 from sandboxes.ecwid_rest import ApiError, RestRoutes
 from sandboxes.ecwid_webhooks import (
     DELIVERED_STATUSES,
@@ -214,6 +216,27 @@ class EcwidSandbox(Sandbox):
         """Suspended stores answer 402 STORE_IS_SUSPENDED to every API call; `suspended=False` lifts it."""
         with self.lock:
             self.store(store_id).suspended = suspended
+
+    # -- what a product page shows ---------------------------------------------------------------
+    def page_prices(self, sku_id: str) -> tuple[float, float | None] | None:
+        """(regular price, sale price or None) as the storefront page of `sku_id` shows them; None when no
+        store has it. `sku_id` is an Ecwid product id, or "<productId>-<combinationId>" for a variation.
+
+        The shown price is `defaultDisplayedPrice` (a variation's own); a struck-through compare-to price on
+        the same basis (the product's `defaultDisplayedCompareToPrice`; for a variation its own compareToPrice,
+        else the product's, with the taxes shown inside prices as ecwid_prices computes them) above it makes
+        it (compare-to, shown); otherwise (shown, None). TikTok's page-price check reads this.
+        """
+        product_text, _, combination_text = sku_id.partition("-")
+        if not product_text.isdigit() or not (combination_text == "" or combination_text.isdigit()):
+            return None
+        with self.lock:
+            for store in self.stores.values():
+                product = store.products.get(int(product_text))
+                if product is not None:
+                    renderer = Renderer(store, self.base_url if self._server is not None else "http://127.0.0.1")
+                    return _page_prices(renderer, renderer.product(product), combination_text)
+        return None
 
     # -- tokens ----------------------------------------------------------------------------------
     def issue_token(self, store_id: int, scope: str = DEFAULT_SCOPES) -> AccessToken:
@@ -447,6 +470,26 @@ class EcwidSandbox(Sandbox):
         # may call the sandbox back.
         threading.Thread(target=self.deliver_webhooks, name="ecwid-webhooks-once", daemon=True).start()
         return Response.json({"pending": len(self.webhooks)}, 202)
+
+
+def _page_prices(renderer: Renderer, shown: dict[str, Any], combination_id: str) -> tuple[float, float | None] | None:
+    if not combination_id:
+        price, compare = shown["defaultDisplayedPrice"], shown.get("defaultDisplayedCompareToPrice")
+    else:
+        combination = next((c for c in shown["combinations"] if str(c["id"]) == combination_id), None)
+        if combination is None:
+            return None
+        price, typed = (
+            combination["defaultDisplayedPrice"],
+            combination.get("compareToPrice", shown.get("compareToPrice")),
+        )
+        compare = None
+        if typed is not None:  # Ecwid gives a variation no displayed compare-to price: the same basis as its price
+            basis = {"tax": {"taxable": shown["tax"]["taxable"]}, "compareToPrice": typed}
+            compare = with_shown_prices(basis, renderer.profile())["defaultDisplayedCompareToPrice"]
+    if compare is not None and compare > price:
+        return float(compare), float(price)
+    return float(price), None
 
 
 def _post_all(url: str, webhooks: list[EcwidWebhook]) -> list[int]:

@@ -21,6 +21,19 @@ Choices where TikTok's behaviour is not documented (kept here so they are easy t
   says PROCESSING, with no counts, until `feed_log_delay_seconds` have passed.
 - `catalog/product/update/` and `catalog/product/file/` are not served (404): the project uses
   upload only, as tiktok-api.md advises.
+- Whole-request refusal ("One refused product can refuse the whole request"): an upload where any product
+  matches one of `request_refusal_rules` answers 40002 with data {} and applies nothing. Unconfirmed: the
+  exact code and message (`refusal_message_names` picks the form), and which problems refuse the whole
+  request; by default only the empty values TikTok's WooCommerce plugin guards against do, everything else
+  is a feed-log error of that product.
+- The feed log's `download_path` is `{"en": "<base_url>/_files/feed_logs/<feed_log_id>.csv"}` when it has
+  errors (`{}` otherwise), served once processed without Access-Token as a signed link would be; the CSV format and its
+  columns (index,sku_id,title,field,issue,suggestion) are the sandbox's own (unconfirmed).
+- Expiry ("Freshness"): a product whose last accepted upload (changed or not, unconfirmed) is older than
+  `product_expiry_seconds` is gone, purged lazily before any request is answered (and by
+  apply_due_reviews/catalog_for). Move time with `tiktok.clock.advance(seconds)` or POST /_sandbox/clock
+  {"advance_seconds": n}.
+- 1,000 uploads per hour per catalog: see tiktok_limits.CatalogUploadLimit (no app-wide pause, unconfirmed).
 
 Control endpoints for the local run (beside common.py's /_sandbox/ ones): POST
 /_sandbox/tiktok/review_now, POST /_sandbox/tiktok/approve_shop {external_business_id},
@@ -42,16 +55,31 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sandboxes.common import Request, Response, Sandbox
 from sandboxes.tiktok_catalog import (
+    FIRST_ROW_INDEX,
     ProductIssue,
+    RefusalMessageNames,
+    RefusalRule,
     RejectionRule,
+    empty_value_rule,
+    feed_log_csv,
+    feed_log_rows,
     feed_log_view,
     group_issues,
+    page_price_issue,
     product_view,
     prohibited_words_rule,
+    refusal_message,
     utc_text,
     validate_product,
 )
-from sandboxes.tiktok_limits import API_PREFIX, RateLimit, RateLimiter, bucket_for, default_limits
+from sandboxes.tiktok_limits import (
+    API_PREFIX,
+    CatalogUploadLimit,
+    RateLimit,
+    RateLimiter,
+    bucket_for,
+    default_limits,
+)
 from sandboxes.tiktok_models import (
     ALL_SCOPES,
     AUDIT_APPROVED,
@@ -117,6 +145,8 @@ TokenHandler = Callable[[Params, Token], dict[str, Any]]
 PublicHandler = Callable[[Params], dict[str, Any]]
 
 AUTH_CODE_LIFETIME = 3600.0  # seconds of sandbox clock; single use
+PRODUCT_EXPIRY_SECONDS = 30 * 86_400.0  # tiktok-api.md "Freshness": products expire after 30 days
+FEED_LOG_FILES = "/_files/feed_logs/"
 EVENT_SOURCES = frozenset({"web"})
 
 
@@ -136,7 +166,11 @@ class TikTokSandbox(Sandbox):
         feed_log_delay_seconds: float = 0.0,
         enforce_rate_limits: bool = True,
         max_products_per_upload: int = 5000,
-        max_affected_items_listed: int | None = None,
+        max_affected_items_listed: int | None = 5,
+        refusal_message_names: RefusalMessageNames = "field",
+        product_expiry_seconds: float = PRODUCT_EXPIRY_SECONDS,
+        catalog_uploads_per_hour: int = 1000,
+        page_prices: Callable[[str], tuple[float, float | None] | None] | None = None,
     ) -> None:
         super().__init__(latency_seconds=latency_seconds, seed=seed)
         self.app_id = app_id
@@ -147,8 +181,25 @@ class TikTokSandbox(Sandbox):
         self.enforce_rate_limits = enforce_rate_limits
         # TikTok's maximum per upload call is unconfirmed for v1.3 (tiktok-api.md): a setting.
         self.max_products_per_upload = max_products_per_upload
-        # TikTok's reference says a feed log lists only the first few products per issue; None lists all.
+        # TikTok's reference says a feed log lists only the first five products per issue; None lists all.
+        # `affected_product_count` counts them all and the file behind `download_path` lists them all.
         self.max_affected_items_listed = max_affected_items_listed
+        # Any product matching one of these refuses the whole upload (40002, nothing applied). Which
+        # problems TikTok treats so is unconfirmed; the default is the empty values TikTok's WooCommerce
+        # plugin guards against. Add tiktok_catalog.refuse_skus({...}) to refuse chosen SKUs.
+        self.request_refusal_rules: list[RefusalRule] = [empty_value_rule]
+        # What the refusal message names besides the field (TikTok's wording is unconfirmed): the offending
+        # value ("field"), the product's 0-based position in `products` ("index"), or its sku_id ("sku_id").
+        self.refusal_message_names: RefusalMessageNames = refusal_message_names
+        # Products not uploaded again (changed or not) for this long are gone. What TikTok's 30 days count
+        # from, and whether an unchanged re-upload resets them, is unconfirmed: here, any accepted upload.
+        self.product_expiry_seconds = product_expiry_seconds
+        # sku_id -> (regular price, sale price or None) as the product's page shows them, None when the
+        # page is unknown; None: no check. A product whose price_info differs is a feed-log error
+        # ("Product price and page price are inconsistent"). The local run wires the sandbox Ecwid's.
+        self.page_prices = page_prices
+        self._catalog_uploads = CatalogUploadLimit(catalog_uploads_per_hour)
+        self._earliest_refresh: float | None = None  # the oldest refreshed_at that may still be held
 
         self.tokens: dict[str, Token] = {}
         self.auth_codes: dict[str, AuthCode] = {}
@@ -194,6 +245,15 @@ class TikTokSandbox(Sandbox):
     @rate_limits.setter
     def rate_limits(self, value: dict[str, RateLimit]) -> None:
         self._limiter.limits = value
+
+    @property
+    def catalog_uploads_per_hour(self) -> int:
+        """Upload calls one catalog takes in a sliding hour before answering 40100 (TikTok's 1,000)."""
+        return self._catalog_uploads.per_hour
+
+    @catalog_uploads_per_hour.setter
+    def catalog_uploads_per_hour(self, value: int) -> None:
+        self._catalog_uploads.per_hour = value
 
     @property
     def paused_until(self) -> float | None:
@@ -242,19 +302,23 @@ class TikTokSandbox(Sandbox):
 
     def apply_due_reviews(self) -> int:
         """Decide the reviews that came due on the sandbox clock (every request does this first;
-        call it before reading `catalogs` directly after `clock.advance()`)."""
+        call it before reading `catalogs` directly after `clock.advance()`; it also drops expired products)."""
         with self.lock:
+            self._purge_expired()
             return self._run_reviews()
 
     def catalog_for(self, bc_id: str | None = None) -> Catalog | None:
         """The first catalog (of `bc_id` when given), with its due reviews applied."""
         with self.lock:
+            self._purge_expired()
             self._run_reviews()
             return next((c for c in self.catalogs.values() if bc_id is None or c.bc_id == bc_id), None)
 
     # -- request cycle -------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
-        # Reviews finish lazily: whatever came due on the sandbox clock is decided before any answer.
+        # Reviews finish and products expire lazily: whatever came due on the sandbox clock is applied
+        # before any answer.
+        self._purge_expired()
         self._run_reviews()
         return super().dispatch(request)
 
@@ -333,6 +397,8 @@ class TikTokSandbox(Sandbox):
         self._api("GET", "/catalog/overview/", self._catalog_overview, SCOPE_CATALOG)
         self._api("POST", "/event/track/", self._event_track, SCOPE_EVENTS)
         # Control endpoints for the local run and for tests in another process.
+        # The feed log's file, as behind a signed download link: no Access-Token.
+        self.route("GET", FEED_LOG_FILES + "{name}", self._feed_log_file)
         self.route("POST", "/_sandbox/tiktok/review_now", self._control_review_now)
         self.route("POST", "/_sandbox/tiktok/approve_shop", self._control_approve_shop)
         self.route("GET", "/_sandbox/tiktok/state", self._control_state)
@@ -666,15 +732,25 @@ class TikTokSandbox(Sandbox):
 
     def _product_upload(self, params: Params, token: Token) -> dict[str, Any]:
         catalog = self._catalog(params, token)
+        if self.enforce_rate_limits and not self._catalog_uploads.admit(catalog.catalog_id, self.clock.now()):
+            raise ApiError(
+                RATE_LIMITED,
+                f"catalog_id: catalog {catalog.catalog_id} reached its limit of "
+                f"{self._catalog_uploads.per_hour} upload requests per hour. Please retry later.",
+            )
         products = params.array("products", high=self.max_products_per_upload)
+        self._refuse_request(products)
         log = self._new_feed_log(catalog)
         now = self.clock.now()
         seen: set[str] = set()
         failed: list[tuple[dict[str, Any], int, list[ProductIssue]]] = []
-        for index, product in enumerate(products):
+        if self._earliest_refresh is None:
+            self._earliest_refresh = now
+        for index, product in enumerate(products, start=FIRST_ROW_INDEX):
             issues = validate_product(product, catalog.currency)
             if not issues and isinstance(product, dict):
                 issues = [found for rule in self.ingestion_rules if (found := rule(product)) is not None]
+                issues += self._page_price_issues(product)
             if not issues and product["sku_id"] in seen:
                 issues = [
                     ProductIssue(
@@ -689,11 +765,12 @@ class TikTokSandbox(Sandbox):
             existing = catalog.products.get(product["sku_id"])
             if existing is None:
                 log.add_count += 1
-                item = CatalogProduct(fields, uploaded_at=now, product_id=self._numeric_id())
+                item = CatalogProduct(fields, uploaded_at=now, product_id=self._numeric_id(), refreshed_at=now)
                 catalog.products[item.sku_id] = item
                 self._schedule_review(catalog, item)
             else:
                 log.update_count += 1
+                existing.refreshed_at = now  # any accepted upload refreshes it, changed or not
                 if existing.fields != fields:  # a changed product is reviewed again
                     existing.fields, existing.uploaded_at = fields, now
                     existing.audit_status, existing.reject_info = AUDIT_PROCESSING, []
@@ -701,7 +778,53 @@ class TikTokSandbox(Sandbox):
                     self._schedule_review(catalog, existing)
         log.error_count = len(failed)
         log.error_affected_products = group_issues(failed, self.max_affected_items_listed)
+        log.error_rows = feed_log_rows(failed)
         return {"feed_log_id": log.feed_log_id}
+
+    def _refuse_request(self, products: list[Any]) -> None:
+        """40002 naming the first product (in request order) a request refusal rule matches."""
+        for index, product in enumerate(products):
+            if not isinstance(product, dict):
+                continue
+            for rule in self.request_refusal_rules:
+                issue = rule(product)
+                if issue is not None:
+                    raise ApiError(PARAM_INVALID, refusal_message(self.refusal_message_names, index, product, issue))
+
+    def _page_price_issues(self, product: dict[str, Any]) -> list[ProductIssue]:
+        page = self.page_prices(str(product.get("sku_id"))) if self.page_prices is not None else None
+        issue = page_price_issue(product.get("price_info"), page) if page is not None else None
+        return [] if issue is None else [issue]
+
+    def _purge_expired(self) -> None:
+        oldest = self.clock.now() - self.product_expiry_seconds
+        # A scan only when the earliest refresh seen may have expired: most requests cost nothing.
+        if self._earliest_refresh is None or self._earliest_refresh >= oldest:
+            return
+        earliest: float | None = None
+        for catalog in self.catalogs.values():
+            for sku_id, item in list(catalog.products.items()):
+                if item.refreshed_at is None:
+                    continue
+                if item.refreshed_at < oldest:
+                    del catalog.products[sku_id]
+                else:
+                    earliest = item.refreshed_at if earliest is None else min(earliest, item.refreshed_at)
+        self._earliest_refresh = earliest
+
+    def feed_log_file_url(self, feed_log_id: str) -> str:
+        return f"{self.base_url}{FEED_LOG_FILES}{feed_log_id}.csv"
+
+    def _feed_log_file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        log = self.feed_logs.get(name.removesuffix(".csv")) if name.endswith(".csv") else None
+        if log is None or not log.error_count or self.clock.now() < log.ready_at:
+            return self.not_found(request)
+        return Response(
+            200,
+            feed_log_csv(log.error_rows),
+            {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     def _product_delete(self, params: Params, token: Token) -> dict[str, Any]:
         catalog = self._catalog(params, token)
@@ -733,7 +856,8 @@ class TikTokSandbox(Sandbox):
         log = self.feed_logs.get(feed_log_id)
         if log is None or log.catalog_id != catalog.catalog_id:
             raise ApiError(PARAM_INVALID, f"feed_log_id: no feed log {feed_log_id} in this catalog.")
-        return {"product_feed_log": feed_log_view(log, done=self.clock.now() >= log.ready_at)}
+        done = self.clock.now() >= log.ready_at
+        return {"product_feed_log": feed_log_view(log, done=done, file_url=self.feed_log_file_url(feed_log_id))}
 
     def _catalog_overview(self, params: Params, token: Token) -> dict[str, Any]:
         catalog = self._catalog(params, token)

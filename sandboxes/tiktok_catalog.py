@@ -1,14 +1,21 @@
 """Catalog product rules of the sandbox TikTok: upload validation, review outcomes, image checks.
 
-Validation mirrors the ECOM product fields in tiktok-api.md ("Catalog products"). A product that fails
-is not stored and is reported in the feed log, grouped per (field, issue) as TikTok's
-`error_affected_products` is. Review happens later (see TikTokSandbox.review_now) and runs the
-rejection rules, each a callable `(fields) -> (reason, suggestion) | None`.
+Validation mirrors the ECOM product fields in tiktok-api.md ("Catalog products"). Two outcomes for a bad
+product (tiktok-api.md, "One refused product can refuse the whole request"):
+- a request refusal rule (`RefusalRule`, e.g. `empty_value_rule`, `refuse_skus`) that matches any product
+  refuses the whole upload with 40002 and nothing of it is applied;
+- any other problem keeps only that product out and is reported in the feed log, grouped per
+  (field, issue) as TikTok's `error_affected_products` is, and listed in full in the feed log's file.
+Review happens later (see TikTokSandbox.review_now) and runs the rejection rules, each a callable
+`(fields) -> (reason, suggestion) | None`.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import io
+import json
 import re
 import struct
 import time
@@ -18,7 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -56,6 +63,99 @@ class ProductIssue:
     field: str
     issue: str
     suggestion: str
+
+
+# (product) -> the issue that makes TikTok refuse the whole upload request, or None.
+RefusalRule = Callable[[dict[str, Any]], ProductIssue | None]
+RefusalMessageNames = Literal["field", "index", "sku_id"]
+REFUSAL_VALUE_CHARS = 60
+PAGE_PRICE_TOLERANCE = Decimal("0.005")
+PAGE_PRICE_ISSUE = "Product price and page price are inconsistent"
+FEED_LOG_FILE_COLUMNS = ("index", "sku_id", "title", "field", "issue", "suggestion")
+FIRST_ROW_INDEX = 2  # a feed log's `index` counts rows of a file with a header: 2 is the first product
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def empty_value_rule(product: dict[str, Any]) -> ProductIssue | None:
+    """The empty values TikTok's WooCommerce plugin drops before sending, because "an empty value fails the
+    whole request" (tiktok-api.md): no sku_id, title, description or image_url, or a missing or zero price."""
+    for name, what in (
+        ("sku_id", "SKU ID"),
+        ("title", "title"),
+        ("description", "description"),
+        ("image_url", "main image URL"),
+    ):
+        if _blank(product.get(name)):
+            return ProductIssue(name, "must not be empty", f"Add the product's {what}, or leave the product out.")
+    price_info = product.get("price_info")
+    raw = price_info.get("price") if isinstance(price_info, dict) else None
+    if raw is None or (isinstance(raw, str) and not raw.strip()) or _decimal(raw) == 0:
+        return ProductIssue(
+            "price_info.price", "must be a number above 0", "Set a price above 0, or leave the product out."
+        )
+    return None
+
+
+def refuse_skus(
+    sku_ids: set[str], field: str = "title", issue: str = "Promotional text is not allowed in titles"
+) -> RefusalRule:
+    """A request refusal rule that refuses any upload carrying one of `sku_ids` (for tests and the bench):
+    `tiktok.request_refusal_rules.append(refuse_skus({"42"}))`."""
+    chosen = frozenset(sku_ids)
+
+    def rule(product: dict[str, Any]) -> ProductIssue | None:
+        if product.get("sku_id") in chosen:
+            return ProductIssue(field, issue, "Fix the product, then upload the request again.")
+        return None
+
+    return rule
+
+
+def field_value(product: dict[str, Any], name: str) -> Any:
+    """The value at a dotted field name (`price_info.price`), None when absent."""
+    value: Any = product
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def refusal_message(names: RefusalMessageNames, index: int, product: dict[str, Any], issue: ProductIssue) -> str:
+    """The 40002 message for a refused upload, naming the first offending product's field.
+
+    TikTok's exact wording is unconfirmed (tiktok-api.md, "Not confirmed"); `names` picks what it names
+    besides the field: the offending value ("field"), the 0-based position in `products` ("index"), or the
+    product's sku_id ("sku_id").
+    """
+    if names == "index":
+        return f"products[{index}].{issue.field}: {issue.issue}"
+    if names == "sku_id":
+        return f"products.{issue.field}: {issue.issue} (sku_id: {product.get('sku_id')})"
+    value = json.dumps(field_value(product, issue.field), ensure_ascii=False, default=str)
+    return f"products.{issue.field}: {issue.issue} (value: {value[:REFUSAL_VALUE_CHARS]})"
+
+
+def page_price_issue(price_info: Any, page: tuple[float, float | None]) -> ProductIssue | None:
+    """TikTok's "Product price and page price are inconsistent" (tiktok-api.md, "Field rules"): the sent
+    price and sale price against the page's regular and sale price; a sale on one side only differs too."""
+    info = price_info if isinstance(price_info, dict) else {}
+    page_regular, page_sale = page
+
+    def differs(sent: Any, shown: float | None) -> bool:
+        if sent is None or shown is None:
+            return (sent is None) != (shown is None)
+        number = _decimal(sent)
+        return number is None or abs(number - Decimal(str(shown))) > PAGE_PRICE_TOLERANCE
+
+    if not differs(info.get("price"), page_regular) and not differs(info.get("sale_price"), page_sale):
+        return None
+    return ProductIssue(
+        "price_info.price",
+        PAGE_PRICE_ISSUE,
+        "Send the price and sale price the product's landing page shows, then upload the product again.",
+    )
 
 
 def _is_url(value: Any) -> bool:
@@ -267,9 +367,10 @@ def group_issues(
 ) -> list[dict[str, Any]]:
     """TikTok's `error_affected_products`: one entry per (field, issue) with the products it hit.
 
-    `failed` holds (product, index in the request, issues). TikTok's reference says the item list
-    shows only the first few products of each issue; `item_limit` reproduces that when set, while
-    `affected_product_count` always counts them all.
+    `failed` holds (product, row index, issues), the row index counting like a file with a header
+    (FIRST_ROW_INDEX is the first product of the request). TikTok's reference says the item list shows only
+    the first five products of each issue; `item_limit` reproduces that when set, while
+    `affected_product_count` always counts them all (the feed log's file lists every one: feed_log_rows).
     """
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for product, index, issues in failed:
@@ -295,6 +396,34 @@ def group_issues(
             if item_limit is None or len(group["affected_product_item_list"]) < item_limit:
                 group["affected_product_item_list"].append(item)
     return list(groups.values())
+
+
+def feed_log_rows(failed: list[tuple[dict[str, Any], int, list[ProductIssue]]]) -> list[dict[str, Any]]:
+    """The rows of the feed log's file: one per (failed product, issue), every failed product."""
+    rows = []
+    for product, index, issues in failed:
+        for issue in issues:
+            sku_id, title = product.get("sku_id"), product.get("title")
+            rows.append(
+                {
+                    "index": index,
+                    "sku_id": sku_id if isinstance(sku_id, str) else "",
+                    "title": title if isinstance(title, str) else "",
+                    "field": issue.field,
+                    "issue": issue.issue,
+                    "suggestion": issue.suggestion,
+                }
+            )
+    return rows
+
+
+def feed_log_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The file behind `download_path`: CSV with a header row (the format is unconfirmed, tiktok-api.md)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FEED_LOG_FILE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
 
 
 # -- review -------------------------------------------------------------------------------------
@@ -341,9 +470,11 @@ def product_view(product: CatalogProduct) -> dict[str, Any]:
     return view
 
 
-def feed_log_view(log: FeedLog, *, done: bool) -> dict[str, Any]:
+def feed_log_view(log: FeedLog, *, done: bool, file_url: str) -> dict[str, Any]:
     """catalog/product/log's `product_feed_log`. Counts and errors appear only once processing is
-    over, as with TikTok's asynchronous feeds; no errors is `null`, as in TikTok's examples."""
+    over, as with TikTok's asynchronous feeds; no errors is `null`, as in TikTok's examples, and
+    `download_path` is `{}`; with errors it maps "en" to `file_url`, the full list."""
+    errors = done and bool(log.error_count)
     return {
         "catalog_id": log.catalog_id,
         "feed_log_id": log.feed_log_id,
@@ -357,9 +488,9 @@ def feed_log_view(log: FeedLog, *, done: bool) -> dict[str, Any]:
         "start_time": utc_text(log.created_at),
         "end_time": utc_text(log.ready_at) if done else "",
         "feed_log_data": {
-            "error_affected_products": copy.deepcopy(log.error_affected_products) if done and log.error_count else None,
+            "error_affected_products": copy.deepcopy(log.error_affected_products) if errors else None,
             "warn_affected_products": None,
-            "download_path": {},
+            "download_path": {"en": file_url} if errors else {},
         },
     }
 

@@ -114,6 +114,9 @@ class CatalogProduct:
     # unusable; such a product stays "processing" for ever (TikTok's reference says so).
     image_status: str = "PROCESSING"
     review_due_at: float = 0.0
+    # Sandbox-clock time of the last accepted upload of this SKU, changed or not: it expires
+    # `TikTokSandbox.product_expiry_seconds` later. None (a product a test planted) never expires.
+    refreshed_at: float | None = None
 
     @property
     def sku_id(self) -> str:
@@ -169,6 +172,8 @@ class FeedLog:
     delete_count: int = 0
     error_count: int = 0
     error_affected_products: list[dict[str, Any]] = field(default_factory=list)
+    # The feed log's file (download_path): one row per (failed product, issue), every failed product.
+    error_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
