@@ -12,7 +12,12 @@ from typing import Any, Final
 Json = dict[str, Any]
 
 # Currencies Ecwid's storefront shows without decimals.
-ZERO_DECIMAL_CURRENCIES: Final = frozenset({"CLP", "IDR", "ISK", "JPY", "KRW", "PYG", "UGX", "VND", "XAF", "XOF"})
+ZERO_DECIMAL_CURRENCIES: Final = frozenset(
+    {
+        *("BIF", "CLP", "DJF", "GNF", "IDR", "ISK", "JPY", "KMF", "KRW"),
+        *("PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"),
+    }
+)
 
 
 def included_tax_rate(profile: Mapping[str, Any]) -> float:

@@ -159,3 +159,30 @@ def test_a_store_typing_prices_with_vat_sends_them_as_typed_variation_sales_incl
     catalog = on_tiktok(services)
     assert catalog[f"{product}-{small}"]["price_info"] == {"price": 150.0, "sale_price": 120.0, "currency": "GBP"}
     assert catalog[f"{product}-{medium}"]["price_info"] == {"price": 120.0, "sale_price": 96.0, "currency": "GBP"}
+
+
+def test_a_store_typing_prices_with_vat_and_a_default_modifier_sends_a_variations_sale_as_typed(
+    services: FakeServices,
+):
+    # The product's displayed price (10 + 2, VAT inside) differs from its typed one only by the modifier: the
+    # typed prices hold the VAT, so none is added to the variation's compare-to price either.
+    services.ecwid().add_store(STORE_ID, country="GB", currency="GBP", tax_in_prices=20, prices_include_tax=True)
+    install_store(services, country="GB", currency="GBP")
+    ecwid = services.ecwid()
+    product = ecwid.add_product(
+        STORE_ID,
+        "Tee",
+        10,
+        options=[size_option(("L", 2, "ABSOLUTE"), ("S", 0, "ABSOLUTE"))],
+        variations=[{"options": {"Size": "S"}, "compareToPrice": 11}],
+    )
+    [small] = ecwid.combination_ids(STORE_ID, product)
+
+    sync(services)
+
+    assert on_tiktok(services)[f"{product}-{small}"]["price_info"] == {
+        "price": 11.0,
+        "sale_price": 10.0,
+        "currency": "GBP",
+    }
+

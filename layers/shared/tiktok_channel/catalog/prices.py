@@ -98,12 +98,25 @@ def _with_included_tax(
 
 
 def _typed_gross(product: EcwidProduct, combination: EcwidCombination | None) -> bool:
-    """Whether Ecwid's figures show displayed prices equal to typed ones although a tax is shown inside them:
-    the merchant typed prices with tax (`pricesIncludeTax`), so Ecwid adds nothing to them."""
+    """Whether Ecwid's figures show that the merchant typed prices with tax (`pricesIncludeTax`), so Ecwid adds
+    nothing to them although a tax is shown inside prices.
+
+    A displayed figure is its typed one (plus, for the product, the default choices' modifiers), with the tax
+    added unless the typed prices already hold it: whichever of the two it is nearer to tells (nearer, not equal,
+    since Ecwid rounds to the currency's decimals). Ecwid's own sample product shows
+    `defaultLocationIncludedTaxRate` 5 beside equal figures.
+    """
+    rate = product.tax.default_location_included_tax_rate if product.tax is not None else 0.0
     if product.compare_to_price is not None and product.default_displayed_compare_to_price is not None:
-        return product.default_displayed_compare_to_price == product.compare_to_price
-    if combination is not None and combination.price is not None:
-        return combination.default_displayed_price == combination.price
-    # With a tax shown inside prices only a modifier could make these equal (Ecwid's own sample product shows
-    # `defaultLocationIncludedTaxRate` 5 beside equal figures).
-    return product.default_displayed_price == product.price
+        return _nearer_typed(product.default_displayed_compare_to_price, product.compare_to_price, rate)
+    if combination is not None and combination.price is not None and combination.default_displayed_price is not None:
+        return _nearer_typed(combination.default_displayed_price, combination.price, rate)
+    if product.default_displayed_price is None:
+        return False
+    typed = product.price + sum(option.default_modifier(product.price) for option in product.options)
+    return _nearer_typed(product.default_displayed_price, typed, rate)
+
+
+def _nearer_typed(displayed: float, typed: float, rate: float) -> bool:
+    """Whether `displayed` is nearer `typed` than `typed` with `rate` % added."""
+    return abs(displayed - typed) <= abs(displayed - typed * (1 + rate / 100))

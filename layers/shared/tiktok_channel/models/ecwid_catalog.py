@@ -103,6 +103,32 @@ class EcwidCombination(_CatalogModel):
     original_image: EcwidImage | None = None
 
 
+class EcwidChoice(_CatalogModel):
+    """A choice of a product option; its price modifier is an amount (ABSOLUTE) or a percent of the price."""
+
+    text: str = ""
+    price_modifier: float = 0.0
+    price_modifier_type: str = "ABSOLUTE"
+
+
+class EcwidProductOption(_CatalogModel):
+    """A product option (`options[]`): `default_choice` is the 0-based index of the pre-selected choice."""
+
+    type: str = ""
+    name: str = ""
+    default_choice: int | None = None
+    choices: list[EcwidChoice] = []
+
+    def default_modifier(self, price: float) -> float:
+        """What the pre-selected choice adds to `price` (0 when none is pre-selected)."""
+        if self.default_choice is None or not 0 <= self.default_choice < len(self.choices):
+            return 0.0
+        choice = self.choices[self.default_choice]
+        if choice.price_modifier_type.upper() == "PERCENT":
+            return price * choice.price_modifier / 100
+        return choice.price_modifier
+
+
 class EcwidProduct(_CatalogModel):
     id: int
     sku: str | None = None
@@ -129,6 +155,7 @@ class EcwidProduct(_CatalogModel):
     category_ids: list[int] = []
     default_category_id: int = 0
     combinations: list[EcwidCombination] = []
+    options: list[EcwidProductOption] = []
     attributes: list[EcwidAttribute] = []
     google_product_category: int | None = None
     product_condition: str | None = None
