@@ -32,7 +32,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
 from sandboxes.ecwid_prices import with_shown_prices
-from sandboxes.tiktok_catalog import ProductIssue, group_issues, validate_product
+from sandboxes.tiktok_catalog import (
+    ProductIssue,
+    RefusalMessageNames,
+    empty_value_rule,
+    group_issues,
+    refusal_message,
+    validate_product,
+)
 from tiktok_channel.catalog.mapping import ImageSize
 from tiktok_channel.errors import (
     ConcurrentUpdate,
@@ -1043,17 +1050,6 @@ def _rejected(code: int, message: str) -> TikTokRequestRejected:
     )
 
 
-def refusal_message(names: str, index: int, product: dict[str, Any], issue: ProductIssue) -> str:
-    """TikTok's message when one product makes it refuse a whole upload (unconfirmed; the sandbox's forms):
-    "field" names the field and the offending value, "index" the product's position, "sku_id" its SKU."""
-    if names == "index":
-        return f"products[{index}].{issue.field}: {issue.issue}"
-    if names == "sku_id":
-        return f"products.{issue.field}: {issue.issue} (sku_id: {product.get('sku_id')})"
-    value = json.dumps(product.get(issue.field), ensure_ascii=False)[:60]
-    return f"products.{issue.field}: {issue.issue} (value: {value})"
-
-
 @dataclass
 class TikTokProduct:
     """A product in a TikTok catalog: what was uploaded, and TikTok's review of it."""
@@ -1120,8 +1116,8 @@ class FakeTikTok(_Faults):
         self.ingestion_rules: list[Callable[[dict[str, Any]], ProductIssue | None]] = []
         # Products that make TikTok refuse the whole upload request (40002, nothing applied), and how its message
         # names the first of them: "field" (field and value), "index" or "sku_id" (see refusal_message).
-        self.request_refusal_rules: list[Callable[[dict[str, Any]], ProductIssue | None]] = []
-        self.refusal_message_names = "field"
+        self.request_refusal_rules: list[Callable[[dict[str, Any]], ProductIssue | None]] = [empty_value_rule]
+        self.refusal_message_names: RefusalMessageNames = "field"
         self.feed_log_files_served = True  # False: a feed log's complete list cannot be downloaded
         self._feed_log_files: dict[str, list[FeedLogFileRow]] = {}
         self._codes: dict[str, TikTokGrant] = {}

@@ -134,14 +134,25 @@ def test_tiktok_validates_uploads_and_reports_them_in_the_feed_log(connected: Fa
     catalog = tiktok.catalog_of(str(STORE_ID))
     [token] = [t for t, grant in tiktok.tokens.items() if not grant.revoked]
 
+    # An empty required value refuses the whole request, as TikTok's own plugins guard against (tiktok-api.md).
+    with pytest.raises(TikTokRequestRejected) as refused:
+        tiktok.upload_products(
+            token, bc_id=catalog.bc_id, catalog_id=catalog.catalog_id, products=[{"sku_id": "x", "title": "No price"}]
+        )
+    assert refused.value.code == 40002
+    assert refused.value.detail.startswith("products.")
+    assert catalog.uploads == []
+
+    tiktok.request_refusal_rules.clear()  # other problems are the product's, in the feed log
     log_id = tiktok.upload_products(
         token, bc_id=catalog.bc_id, catalog_id=catalog.catalog_id, products=[{"sku_id": "x", "title": "No price"}]
     )
-
     log = tiktok.feed_log(token, bc_id=catalog.bc_id, catalog_id=catalog.catalog_id, feed_log_id=log_id)
     assert (log.done, log.error_count, log.add_count) == (True, 1, 0)
     assert {issue.field for issue in log.issues} >= {"price_info", "image_url", "landing_page_url"}
     assert "x" not in catalog.products
+    assert log.file_url is not None
+    assert {row.sku_id for row in tiktok.feed_log_file(log.file_url)} == {"x"}
 
 
 def test_the_queue_refuses_ids_sqs_refuses(services: FakeServices):
