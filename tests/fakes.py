@@ -315,7 +315,8 @@ class FakeStoreRepository:
                 or sync["queued_at"] < stale_before
             )
         ):
-            item["sync"] = _map(SyncState(state="queued", job_id=job_id, queued_at=now))
+            # Field by field, as the DynamoDB update: the last finished sync stays beside the queued one.
+            item["sync"] = {**sync, "state": "queued", "job_id": job_id, "queued_at": now, "done": 0, "total": 0}
             item["updated_at"] = now
             item["version"] += 1
             return job_id, True

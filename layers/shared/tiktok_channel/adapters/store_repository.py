@@ -103,17 +103,23 @@ class DynamoStoreRepository:
         A job queued or running since before `stale_before` is taken as lost (its message went to the DLQ).
         """
         try:
+            # Field by field: the last finished sync (time and result) stays beside the queued one.
             self._db.update_item(
                 TableName=self._table,
                 Key=store_key(store_id),
-                UpdateExpression="SET sync = :sync, updated_at = :now, version = version + :one",
+                UpdateExpression=(
+                    "SET sync.#state = :queued, sync.job_id = :job, sync.queued_at = :now, sync.done = :zero, "
+                    "sync.#total = :zero, updated_at = :now, version = version + :one"
+                ),
                 ConditionExpression=(
                     "#status = :connected AND (attribute_not_exists(sync.#state) OR sync.#state = :idle "
                     "OR attribute_not_exists(sync.queued_at) OR sync.queued_at < :stale)"
                 ),
-                ExpressionAttributeNames={"#status": "status", "#state": "state"},
+                ExpressionAttributeNames={"#status": "status", "#state": "state", "#total": "total"},
                 ExpressionAttributeValues={
-                    ":sync": attribute(model_map(SyncState(state="queued", job_id=job_id, queued_at=now))),
+                    ":queued": attribute("queued"),
+                    ":job": attribute(job_id),
+                    ":zero": attribute(0),
                     ":stale": attribute(stale_before),
                     ":connected": attribute("connected"),
                     ":idle": attribute("idle"),

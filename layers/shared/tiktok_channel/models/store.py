@@ -55,6 +55,9 @@ class SyncState(BaseModel):
     last_finished_at: str | None = None
     last_result: str | None = None
     next_at: str | None = None
+    # A sync waiting on a failing service: since when (the first failure in a row) and when it tries again.
+    waiting_since: str | None = None
+    retry_at: str | None = None
 
 
 class ProductCounts(BaseModel):

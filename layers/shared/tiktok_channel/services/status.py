@@ -21,6 +21,14 @@ def _next_sync(services: Services, store: Store) -> str | None:
     return upcoming.isoformat() if upcoming else None
 
 
+def _sync(services: Services, store: Store) -> dict[str, Any]:
+    """The sync's state; `waiting_since` and `retry_at` only while it waits on a failing service."""
+    sync = store.sync.model_dump(exclude={"job_id", "queued_at", "waiting_since", "retry_at"})
+    if store.sync.retry_at is not None:
+        sync |= {"waiting_since": store.sync.waiting_since, "retry_at": store.sync.retry_at}
+    return {**sync, "next_at": _next_sync(services, store)}
+
+
 def store_status(services: Services, store_id: int) -> dict[str, Any]:
     store = services.stores.get(store_id)
     if store is None:
@@ -32,7 +40,7 @@ def store_status(services: Services, store_id: int) -> dict[str, Any]:
         "status": store.status,
         "eligibility": eligibility(store.country, store.currency).as_json(),
         "products": store.products.model_dump(),
-        "sync": {**store.sync.model_dump(exclude={"job_id", "queued_at"}), "next_at": _next_sync(services, store)},
+        "sync": _sync(services, store),
         "storefront": {"state": store.storefront_state},
     }
     if store.notice is not None:

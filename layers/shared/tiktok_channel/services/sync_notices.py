@@ -13,11 +13,20 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.catalog.refusals import PERMISSION_MISSING
-from tiktok_channel.errors import CatalogUploadRefused, ConcurrentUpdate, EcwidAccessLost, TikTokTokenRevoked
+from tiktok_channel.errors import (
+    CatalogUploadRefused,
+    ConcurrentUpdate,
+    EcwidAccessLost,
+    EcwidError,
+    PausedError,
+    TikTokError,
+    TikTokTokenRevoked,
+)
 from tiktok_channel.models.store import Notice, Store, StoreStatus
 
 if TYPE_CHECKING:
     from tiktok_channel.models.catalog import SyncRun
+    from tiktok_channel.models.messages import SyncMessage
     from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
@@ -137,12 +146,56 @@ def _refused(services: Services, store: Store, refusal: CatalogUploadRefused) ->
     )
 
 
-def save_progress(services: Services, store: Store, run: SyncRun) -> None:
-    """How far the running sync is, for the merchant's page."""
-    sync = store.sync.model_copy(
-        update={"state": "running", "job_id": run.job_id, "done": run.offset, "total": run.total}
-    )
+def save_progress(services: Services, store: Store, run: SyncRun, *, moved: bool = False) -> Store:
+    """How far the running sync is, for the merchant's page (`done`: products whose SKUs TikTok confirmed or
+    that needed nothing). `moved`: the run got further, so a wait on a failing service is over. Answers the store
+    as it now stands."""
+    update: dict[str, object] = {"state": "running", "job_id": run.job_id, "done": run.offset, "total": run.total}
+    over = moved and store.sync.waiting_since is not None
+    if over:
+        update |= {"waiting_since": None, "retry_at": None}
+    sync = store.sync.model_copy(update=update)
     services.stores.save_sync(store.store_id, store.epoch, sync)
+    if over and store.notice is not None and store.notice.code == WAITING:
+        services.stores.set_notice(store.store_id, store.epoch, None)
+        return store.model_copy(update={"sync": sync, "notice": None})
+    return store.model_copy(update={"sync": sync})
+
+
+WAITING = "sync_waiting"
+
+
+def note_waiting(services: Services, message: SyncMessage, failure: BaseException, wait_seconds: float) -> None:
+    """The store's sync waits `wait_seconds` on a failing service (its message comes back then): the page says
+    which, since when and when it tries again (`sync.waiting_since`, `sync.retry_at`, notice `sync_waiting`).
+    A notice of another kind (frozen, refused, access lost) stays: it says more."""
+    store = services.stores.get(message.store_id)
+    if store is None or store.epoch != message.epoch or store.sync.job_id != message.job_id:
+        return
+    now = services.clock()
+    since = store.sync.waiting_since or _iso(now)
+    retry_at = _iso(now + wait_seconds)
+    sync = store.sync.model_copy(update={"waiting_since": since, "retry_at": retry_at})
+    when = f"{_clock_time(retry_at)} UTC"
+    if isinstance(failure, PausedError):
+        text = f"TikTok asked apps to slow down, so your sync is waiting. It goes on at {when}."
+    else:
+        service = "Ecwid" if isinstance(failure, EcwidError) else "TikTok" if isinstance(failure, TikTokError) else None
+        who = f"{service} is not answering" if service else "Something failed on our side"
+        text = (
+            f"{who}, so your sync has been waiting since {_clock_time(since)} UTC. It tries again at {when}; "
+            "nothing you changed is lost."
+        )
+    try:
+        services.stores.save_sync(store.store_id, store.epoch, sync)
+        if store.notice is None or store.notice.code == WAITING:
+            services.stores.set_notice(store.store_id, store.epoch, Notice(code=WAITING, message=text))
+    except ConcurrentUpdate:
+        return  # reconnected or disconnected meanwhile
+
+
+def _clock_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%H:%M")
 
 
 def _stop(services: Services, store: Store, status: StoreStatus, notice: Notice) -> None:

@@ -155,7 +155,7 @@ class FullSyncRun:
     def _checkpoint(self, offset: int) -> None:
         self._run.offset = offset
         self._s.catalog.put_run(self._target.store_id, self._run, self._s.clock())
-        save_progress(self._s, self._store, self._run)
+        self._store = save_progress(self._s, self._store, self._run, moved=True)
 
     # -- the end of a run ----------------------------------------------------------------------
     def _finish(self) -> str:

@@ -35,6 +35,7 @@ from tiktok_channel.models.messages import (
 from tiktok_channel.services.disconnect import run_cleanup, uninstall_store
 from tiktok_channel.services.ecwid_events import too_old, uninstall_confirmed
 from tiktok_channel.services.sync import CatalogSync
+from tiktok_channel.services.sync_notices import note_waiting
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -155,7 +156,7 @@ def handle_message(
     try:
         return CatalogWorker(lambda: services, None).handle(services, body, remaining_seconds=remaining_seconds)
     except Exception as failure:
-        services.queue.delay(receipt_handle, _wait(services, failure, receive_count, store_id=None))
+        _give_back(services, body, receipt_handle, failure, receive_count)
         raise
 
 
@@ -174,9 +175,8 @@ class _CatalogBatch(SqsFifoPartialProcessor):
                 # blocked behind its failed head, in order, instead of waiting the queue's half-hour timeout.
                 self._s.queue.delay(record.receipt_handle, 0)
             elif failure is not None:
-                store_id = _store_of(record.body)
                 receive_count = int(record.attributes.approximate_receive_count)
-                self._s.queue.delay(record.receipt_handle, _wait(self._s, failure, receive_count, store_id=store_id))
+                _give_back(self._s, record.body, record.receipt_handle, failure, receive_count)
         except Exception as delay_failed:
             # The record still fails and the batch goes on; it comes back after the queue's visibility timeout.
             logger.warning(
@@ -216,8 +216,16 @@ def _wait(services: Services, failure: BaseException, receive_count: int, *, sto
     return wait
 
 
-def _store_of(body: str) -> int | None:
+def _give_back(services: Services, body: str, receipt_handle: str, failure: BaseException, receive_count: int) -> None:
+    """Set when a failed message comes back; a full sync that waits on a failing service says so on its page."""
     try:
-        return decode_message(body).store_id
+        message: QueueMessage | None = decode_message(body)
     except ValueError:
-        return None
+        message = None
+    wait = _wait(services, failure, receive_count, store_id=message.store_id if message else None)
+    services.queue.delay(receipt_handle, wait)
+    if isinstance(message, SyncMessage) and isinstance(failure, TransientError | PausedError):
+        try:
+            note_waiting(services, message, failure, wait)
+        except Exception as unnoted:  # the message still comes back; only the page's note is missing
+            logger.warning("Could not note the waiting sync", extra={"failure": type(unnoted).__name__})

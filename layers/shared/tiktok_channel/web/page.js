@@ -38,6 +38,9 @@
     catalog_frozen: "Your TikTok catalog is frozen",
     ecwid_access_lost: "The app lost access to your Ecwid store",
     reconnect_needed: "Reconnect TikTok",
+    sync_waiting: "Your sync is waiting",
+    tiktok_upload_refused: "TikTok refused to update your catalog",
+    tiktok_permission_missing: "TikTok needs a permission",
   };
   const STOREFRONT_STATES = {
     not_applied: "Not applied yet",
@@ -324,7 +327,13 @@
     show("sync-progress", active);
     const bar = byId("sync-bar");
     if (active) {
-      setText("sync-label", sync.state === "queued" ? "Sync starting" : "Syncing products");
+      const waiting = Boolean(sync.retry_at);
+      setText(
+        "sync-label",
+        waiting
+          ? `Waiting since ${formatTime(sync.waiting_since)}; trying again at ${formatTime(sync.retry_at)}`
+          : sync.state === "queued" ? "Sync starting" : "Syncing products",
+      );
       if (sync.total > 0) {
         bar.max = sync.total;
         bar.value = Math.min(sync.done, sync.total);
