@@ -372,3 +372,22 @@ def test_the_page_works_framed_by_the_ecwid_admin_and_leaves_the_frame_for_tikto
         page.wait_for_timeout(200)
     assert refused, "Chromium did not refuse the frame"
     expect(page.frame_locator("#app").get_by_label("Phone number for TikTok Business Tools")).to_have_count(0)
+
+
+def test_cancelling_on_tiktok_brings_the_merchant_back_told_what_happened_with_the_phone_kept(
+    running: LocalRun, page: Page, shots: Shots
+):
+    page.goto(running.open_url)
+    phone = page.get_by_label("Phone number for TikTok Business Tools")
+    phone.fill("+14155550123")
+    page.get_by_role("button", name=re.compile("Connect TikTok Account|Reconnect")).click()
+    page.wait_for_url(re.compile(re.escape(running.tiktok) + r"/portal/auth"))
+
+    page.get_by_role("button", name="Cancel", exact=True).click()  # the merchant changes their mind on TikTok
+
+    # Back on the app page inside the Ecwid admin (stand-in), never on the API's JSON, with what happened.
+    page.wait_for_url(f"{running.gateway}/app")
+    expect(page.locator("#alert")).to_contain_text("You cancelled on TikTok’s page")
+    expect(page.get_by_label("Phone number for TikTok Business Tools")).to_have_value("+14155550123")
+    expect(page.get_by_role("button", name=re.compile("Connect TikTok Account|Reconnect"))).to_be_visible()
+    shots(page, "back-from-tiktok-cancelled")

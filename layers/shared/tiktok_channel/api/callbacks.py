@@ -1,12 +1,13 @@
 """The routes a browser follows back from Ecwid or TikTok (the OAuth callbacks): the merchant always lands on a
 page, never on JSON and never anywhere but this app. Done: the store's app page. Refused: the app page with a
-notice code it can show (`?tiktok_notice=state_expired`), or a plain page that says what to do when the store cannot
-be known or when reloading the callback is the fix."""
+notice code it shows a message for (in Ecwid's `app_state`: `tiktok_notice=state_expired`), or a plain page that says
+what to do when the store cannot be known or when reloading the callback is the fix."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -48,7 +49,15 @@ def callback_answer(
 
 
 def with_notice(url: str, code: str) -> str:
-    """`url` (ECWID_APP_PAGE_URL filled in) with the notice code as a query parameter, before any fragment."""
+    """`url` (ECWID_APP_PAGE_URL filled in) carrying the notice code to the app's page as Ecwid's `app_state`.
+
+    Ecwid opens the app's iframe with the `app_state` its admin URL was given (ecwid-api.md, "Native admin page"):
+    in the admin's deep link (`#app:name=…`) it is one more fragment parameter; any other page URL gets it as a
+    query parameter. The page reads `tiktok_notice=<code>` from it.
+    """
+    state = f"app_state={quote(f'{NOTICE}={code}', safe='')}"
     address, hash_sign, fragment = url.partition("#")
+    if fragment.startswith("app:"):
+        return f"{address}#{fragment}&{state}"
     separator = "&" if "?" in address else "?"
-    return f"{address}{separator}{NOTICE}={code}{hash_sign}{fragment}"
+    return f"{address}{separator}{state}{hash_sign}{fragment}"

@@ -8,8 +8,38 @@
   const appId = root.dataset.appId;
   const base = `/api/stores/${encodeURIComponent(storeId)}`;
 
-  const payload = new URLSearchParams(window.location.search).get("payload");
+  const query = new URLSearchParams(window.location.search);
+  const payload = query.get("payload");
+  // A TikTok callback that did not go through sends the merchant back with a notice code in Ecwid's app_state.
+  const returnedNotice = new URLSearchParams(query.get("app_state") || "").get("tiktok_notice");
   window.history.replaceState(null, "", window.location.pathname);
+  // The phone typed before leaving for TikTok, kept in this tab only, so coming back need not retype it.
+  const PHONE_KEY = `tiktok-phone-${storeId}`;
+
+  // What the page says when TikTok's page sent the merchant back without connecting (codes from the callbacks).
+  const RETURN_NOTICES = {
+    connect_cancelled: "You cancelled on TikTok’s page, so TikTok is not connected. Click “+ Connect TikTok "
+      + "Account” to try again.",
+    storefront_cancelled: "You cancelled on TikTok’s page, so your TikTok Storefront is not connected. Click "
+      + "“Connect TikTok Storefront” to try again.",
+    state_expired: "TikTok’s page was open for more than 10 minutes, so this attempt expired. Start again from "
+      + "this page.",
+    state_used: "That TikTok link was already used. Start again from this page.",
+    invalid_state: "TikTok sent you back with a link this app did not make. Start again from this page.",
+    missing_parameter: "TikTok sent you back without an answer. Start again from this page.",
+    tiktok_auth_code_invalid: "TikTok’s answer had expired before the app could use it. Start again from this page.",
+    tiktok_permission_missing: "TikTok did not give the app every permission it needs. Start again and allow "
+      + "every permission TikTok asks for.",
+    tiktok_unavailable: "TikTok did not answer. Wait a minute, then start again from this page.",
+    tiktok_busy: "TikTok asked apps to slow down. Wait a few minutes, then start again from this page.",
+    tiktok_access_revoked: "TikTok no longer accepts the app’s access. Connect again.",
+    already_connected: "This store is already connected to TikTok.",
+    not_connected: "Connect your store to TikTok first.",
+    storefront_not_approved: "TikTok has not approved your storefront application yet.",
+    storefront_not_connecting: "Start connecting your TikTok Storefront from this page.",
+    storefront_not_confirmed: "TikTok has not confirmed your storefront yet. Wait a few minutes, then try again.",
+    storefront_connected: "Your TikTok Storefront is already connected.",
+  };
 
   const RENEW_BEFORE_MS = 5 * 60 * 1000;
   const STATUSES = ["listed", "pending", "rejected", "held_back"];
@@ -510,6 +540,11 @@
     busy(button, true);
     try {
       const answer = await api("POST", `${base}/connect`, { phone });
+      try {
+        window.sessionStorage.setItem(PHONE_KEY, phone);
+      } catch {
+        // storage refused (private mode, framed by a strict browser): the merchant types it again if needed
+      }
       goToTikTok(answer.authorize_url, "connect-message");
     } catch (error) {
       if (error.code === "invalid_phone") {
@@ -643,6 +678,18 @@
     }
   });
 
+  function keepTypedPhone() {
+    let kept = null;
+    try {
+      kept = window.sessionStorage.getItem(PHONE_KEY);
+      // Once connected the phone is no longer needed here: it leaves the browser's storage.
+      if (!byId("connect").hidden && kept && !byId("phone").value) byId("phone").value = kept;
+      else if (byId("connect").hidden) window.sessionStorage.removeItem(PHONE_KEY);
+    } catch {
+      // no storage: nothing kept
+    }
+  }
+
   // -- start ------------------------------------------------------------------------------------
   (async () => {
     try {
@@ -653,5 +700,11 @@
       return;
     }
     await refresh();
+    keepTypedPhone();
+    if (returnedNotice) {
+      const text = RETURN_NOTICES[returnedNotice] || "TikTok was not connected. Start again from this page.";
+      showAlert(text);
+      announce(text);
+    }
   })();
 })();
