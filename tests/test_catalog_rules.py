@@ -143,6 +143,28 @@ def test_a_product_tiktok_refuses_whole_stays_out_and_the_rest_go_up(stack: AppS
     assert stack.status(STORE)["products"] == {"listed": 0, "pending": 6, "rejected": 0, "held_back": 0}
 
 
+def test_an_edit_tiktok_refuses_leaves_the_version_it_accepted_before(stack: AppStack):
+    """A request refusal applies nothing: a product already on TikTok keeps its earlier version there (the old
+    price too) while the page shows it rejected with TikTok's message; taking the text out sends the edit."""
+    stack.tiktok.request_refusal_rules.append(refuse_marked_titles())
+    store = stack.ecwid.add_store(STORE)
+    teapot = store.add_product("Teapot", 30)
+    connect_and_sync(stack, store)
+
+    store.update_product(teapot, name=f"Teapot {MARKER}", price=25)
+    deliver_webhooks(stack)
+
+    on_tiktok = stack.tiktok_catalog(STORE)[str(teapot)]
+    assert (on_tiktok["title"], on_tiktok["price_info"]["price"]) == ("Teapot", 30)
+    assert products_shown(stack)[str(teapot)] == Shown("rejected", [refusal(f"Teapot {MARKER}")])
+
+    store.update_product(teapot, name="Teapot")
+    deliver_webhooks(stack)
+
+    assert stack.tiktok_catalog(STORE)[str(teapot)]["price_info"]["price"] == 25
+    assert products_shown(stack)[str(teapot)] == Shown("pending")
+
+
 # -- b. refused products named by their index ------------------------------------------------------
 @pytest.mark.parametrize("refused", [1, 2, 3])
 def test_a_refusal_naming_the_products_index_costs_one_call_per_refused_product(refused: int):
