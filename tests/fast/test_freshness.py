@@ -16,7 +16,7 @@ from tests.fast.steps import STORE_ID, deliver, fresh_services, install_store
 from tests.fast.test_sync import connect, uploads
 from tiktok_channel.catalog.freshness import DAY_SECONDS, refresh_cap, refresh_due, refresh_slot
 from tiktok_channel.models.catalog import SkuRecord
-from tiktok_channel.schedule import runs_per_day
+from tiktok_channel.schedule import DEFAULT_CADENCE, Cadence, runs_per_day
 from tiktok_channel.services.jobs import enqueue_scheduled_syncs
 
 HALF_DAY = DAY_SECONDS / 2
@@ -30,7 +30,7 @@ def record(sku_id: str, uploaded_at: float | None, *, status: str = "listed") ->
 
 
 def due(records: list[SkuRecord], now: float, days: int = 7) -> frozenset[str]:
-    return refresh_due(records, now=now, refresh_days=days, runs_per_day=2)
+    return refresh_due(records, now=now, refresh_days=days, cadence=DEFAULT_CADENCE)
 
 
 def scheduled_run(services: FakeServices) -> int:
@@ -54,7 +54,7 @@ def test_items_without_an_upload_time_wait_for_their_slot_instead_of_falling_due
     records = [record(str(n), None) for n in range(1200)]
     slots = 2 * 6
     chosen = due(records, now)
-    current = int(now // HALF_DAY) % slots
+    current = DEFAULT_CADENCE.run_index(now) % slots
     in_slot = {r.sku_id for r in records if refresh_slot(r.sku_id, slots) == current}
     cap = refresh_cap(1200, refresh_days=7, runs_per_day=2)
     assert cap == 100
@@ -62,7 +62,7 @@ def test_items_without_an_upload_time_wait_for_their_slot_instead_of_falling_due
     assert len(chosen) == min(cap, len(in_slot))
 
 
-def test_no_run_refreshes_more_than_its_share_and_overflow_goes_to_the_next_runs():
+def test_no_run_refreshes_more_than_its_share_and_every_sku_comes_round_within_the_cycle():
     start = 1_790_000_000.0
     records = {str(n): record(str(n), start) for n in range(5000)}
     cap = refresh_cap(5000, refresh_days=7, runs_per_day=2)
@@ -98,7 +98,7 @@ def test_held_back_rejected_before_acceptance_and_off_tiktok_skus_are_not_refres
 def test_any_catalog_any_schedule_stays_within_the_share(sku_ids: set[str], days: int, per_day: int, offset: float):
     now = 1_790_000_000.0 + offset
     records = [record(s, None) for s in sku_ids]
-    chosen = refresh_due(records, now=now, refresh_days=days, runs_per_day=per_day)
+    chosen = refresh_due(records, now=now, refresh_days=days, cadence=Cadence(every_minutes=1440 // per_day))
     assert chosen <= sku_ids
     assert len(chosen) <= math.ceil(len(sku_ids) / (per_day * (days - 1)))
 

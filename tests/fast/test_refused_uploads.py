@@ -8,15 +8,19 @@ shows (status and reason).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
-from sandboxes.tiktok_catalog import ProductIssue
+from sandboxes.tiktok_catalog import ProductIssue, RefusalMessageNames
 from tests.fakes import FakeServices, _rejected
 from tests.fast.steps import STORE_ID, deliver, fresh_services, install_store, store_of
 from tests.fast.test_sync import connect, ecwid_event, full_sync, listed, on_tiktok, sku, uploads
+from tiktok_channel.adapters.tiktok import TikTokClient
 from tiktok_channel.catalog.refusals import Refusal, read_refusal
+from tiktok_channel.errors import TikTokError
 
 PROMO = ProductIssue("title", "Promotional text is not allowed in titles", "Remove it from the title.")
 
@@ -92,7 +96,7 @@ def test_the_stores_later_edits_are_not_held_behind_a_refused_product(store: Fak
 
 # -- how a refusal is isolated -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("names", ["index", "sku_id"])
-def test_a_refusal_that_names_the_product_costs_one_call_per_refused_product(names: str):
+def test_a_refusal_that_names_the_product_costs_one_call_per_refused_product(names: RefusalMessageNames):
     services = fresh_services()
     install_store(services)
     products = [services.ecwid().add_product(STORE_ID, f"Tee {n}") for n in range(40)]
@@ -126,7 +130,7 @@ def test_a_refusal_that_names_only_a_field_is_split_until_each_refused_product_i
     assert all("free shipping" in reasons[0]["message"] for reasons in rejected.values())
 
 
-def test_when_both_halves_are_refused_alike_the_whole_batch_carries_tiktoks_message_after_three_calls(
+def test_when_every_part_is_refused_alike_the_batch_is_left_for_the_next_full_sync_after_seven_calls(
     store: FakeServices,
 ):
     for n in range(50):
@@ -136,13 +140,17 @@ def test_when_both_halves_are_refused_alike_the_whole_batch_carries_tiktoks_mess
 
     connect(store)
 
-    assert upload_calls(store) == 3
+    assert upload_calls(store) == 1 + 2 + 4  # the batch, its halves, its quarters: all refused alike
     assert on_tiktok(store) == {}
     rejected = listed(store, "rejected")
     assert len(rejected) == 50
-    assert {r[0]["message"] for r in rejected.values()} == {
-        'products.brand: Brand is not allowed (value: "Demo Store")'
-    }
+    [message] = {r[0]["message"] for r in rejected.values()}
+    assert message.startswith("TikTok refused every part of the upload this product was in with the same message")
+    assert 'products.brand: Brand is not allowed (value: "Demo Store")' in message
+
+    store.tiktok().request_refusal_rules.clear()  # not marked as refused for good: the next full sync sends them
+    full_sync(store)
+    assert len(on_tiktok(store)) == 50
 
 
 def test_the_split_never_spends_more_than_its_budget_and_leaves_the_rest_for_the_next_full_sync():
@@ -174,7 +182,7 @@ def test_the_split_never_spends_more_than_its_budget_and_leaves_the_rest_for_the
     ("code", "message", "notice"),
     [
         (40002, "catalog_id: the catalog does not exist.", "tiktok_upload_refused"),
-        (40002, "products: at most 5000 products per request.", "tiktok_upload_refused"),
+        (40000, "bc_id: must be a string.", "tiktok_upload_refused"),
         (40001, "No permission to operate the catalog.", "tiktok_permission_missing"),
     ],
 )
@@ -268,7 +276,8 @@ def test_a_read_back_does_not_take_an_old_version_on_tiktok_for_the_new_one(stor
         (40002, "title: Emojis and control characters are not allowed", Refusal("field")),
         (40002, "catalog_id: no such catalog", Refusal("request")),
         (40000, "bc_id: must be a string", Refusal("request")),
-        (40002, "products: at most 5000", Refusal("request")),
+        (40002, "products: at most 5000", Refusal("field")),  # bare `products`: a split tells, a notice would stop
+        (40002, "products.sku_id: at most 100 characters", Refusal("field")),
         (40001, "products.title: anything", Refusal("request")),
         (40002, "Something TikTok never documented", Refusal("field")),
     ],
@@ -286,3 +295,52 @@ def test_a_run_with_refused_products_still_counts_everything_and_finishes(store:
     assert deliver(store) == []
     counts = store_of(store).products
     assert (counts.pending, counts.rejected) == (27, 3)
+
+
+# -- the feed log file link ------------------------------------------------------------------------------------
+def _client(serve: Callable[[httpx.Request], httpx.Response]) -> TikTokClient:
+    transport = httpx.MockTransport(serve)
+    return TikTokClient(httpx.Client(transport=transport), api_url="http://127.0.0.1:8102", app_id="a", secret="s")
+
+
+CSV = b"index,sku_id,field,issue,suggestion\n2,a,title,Bad title,Fix it\n"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://files.example.com/log.csv",  # http beyond the API's own host
+        "https://10.0.0.5/log.csv",  # a private address
+        "https://169.254.169.254/latest/meta-data",  # the cloud's metadata service
+        "https://[::1]/log.csv",
+        "file:///etc/passwd",
+    ],
+)
+def test_a_feed_log_file_link_is_followed_only_to_a_public_https_host_or_the_apis_own(link: str):
+    asked: list[str] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, content=CSV)
+
+    with pytest.raises(TikTokError, match="not an https link to a public host"):
+        _client(serve).feed_log_file(link)
+    assert asked == []
+
+
+def test_a_redirect_is_checked_like_the_link_and_no_token_goes_with_it():
+    asked: list[httpx.Request] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        if request.url.host == "cdn.tiktok.test":
+            return httpx.Response(302, headers={"location": "http://169.254.169.254/latest"})
+        return httpx.Response(200, content=CSV)
+
+    with pytest.raises(TikTokError):
+        _client(serve).feed_log_file("https://cdn.tiktok.test/log.csv")
+    assert [str(r.url) for r in asked] == ["https://cdn.tiktok.test/log.csv"]
+    assert "access-token" not in asked[0].headers
+
+    rows = _client(serve).feed_log_file("http://127.0.0.1:8102/_files/feed_logs/1.csv")  # the API's own host
+    assert [(row.sku_id, row.issue) for row in rows] == [("a", "Bad title")]

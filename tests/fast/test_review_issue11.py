@@ -27,7 +27,7 @@ from tiktok_channel.errors import TikTokError, TikTokRequestRejected
 from tiktok_channel.models.catalog import SkuRecord
 from tiktok_channel.models.store import CatalogTarget
 from tiktok_channel.models.tiktok import FeedLog, FeedLogFileRow
-from tiktok_channel.schedule import runs_per_day
+from tiktok_channel.schedule import DEFAULT_CADENCE, cadence
 from tiktok_channel.services.sync_uploads import BatchUploader
 
 TARGET = CatalogTarget(store_id=1, bc_id="bc", catalog_id="cat", currency="USD", access_token=b"x")
@@ -99,7 +99,14 @@ def batch(n: int) -> list[dict[str, Any]]:
 
 
 def upload(tiktok: ScriptedTikTok, products: list[dict[str, Any]], max_refused: int = 10):
-    uploader = BatchUploader(tiktok, "token", TARGET, max_refused=max_refused, sleep=lambda _: None)  # type: ignore[arg-type]
+    uploader = BatchUploader(
+        tiktok,  # type: ignore[arg-type]
+        "token",
+        TARGET,
+        max_refused=max_refused,
+        batch_size=len(products),
+        sleep=lambda _: None,
+    )
     return uploader.upload(products)
 
 
@@ -115,11 +122,6 @@ def refuse_when(bad: set[str], message: Callable[[list[str], str], str]) -> Refu
 
 
 # -- a refusal whose named product is not the cause --------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="a product named by position is condemned unverified: an index counted as in feed logs (2 = first) "
-    "marks good products refused (not sent again until edited) one call after another",
-)
 def test_an_index_counted_like_the_feed_log_does_not_condemn_good_products():
     tiktok = ScriptedTikTok(refuse_when({"p3"}, lambda skus, bad: f"products[{skus.index(bad) + 2}].title: Bad title"))
 
@@ -129,11 +131,6 @@ def test_an_index_counted_like_the_feed_log_does_not_condemn_good_products():
     assert outcome.accepted >= {f"p{i}" for i in range(10)} - {"p3"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a message that always names products[0] condemns every product ahead of the bad one, within a budget "
-    "of 2*ceil(log2 n)*TIKTOK_SPLIT_MAX_REFUSED calls (200 good products for a batch of 1,000)",
-)
 def test_a_message_naming_the_first_product_whatever_the_cause_does_not_condemn_it():
     tiktok = ScriptedTikTok(refuse_when({"p40"}, lambda skus, bad: "products[0].title: Bad title"))
 
@@ -152,11 +149,6 @@ def test_a_wrongly_named_product_costs_no_more_calls_than_the_budget():
 
 
 # -- both halves refused alike ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="two refused products with the same message in different halves make every product of the batch "
-    "'refused' (refused_hash: never sent again until edited), though all the others were fine",
-)
 def test_two_products_refused_with_one_message_do_not_condemn_the_whole_batch():
     tiktok = ScriptedTikTok(refuse_when({"p0", "p7"}, lambda skus, bad: "products.title: Emojis are not allowed"))
 
@@ -166,11 +158,6 @@ def test_two_products_refused_with_one_message_do_not_condemn_the_whole_batch():
     assert outcome.accepted == {f"p{i}" for i in range(1, 7)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="over the fakes: two products whose refusal message is the same (no value in it) leave 98 good "
-    "products off TikTok for good, even after further full syncs",
-)
 def test_over_the_fakes_good_products_reach_tiktok_when_two_share_a_refusal_message(monkeypatch: pytest.MonkeyPatch):
     services = fresh_services()
     install_store(services)
@@ -194,11 +181,6 @@ def test_over_the_fakes_good_products_reach_tiktok_when_two_share_a_refusal_mess
 
 
 # -- the store's refusal or a product's --------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="a product's refusal worded 'products: <field> ...' is read as the request's: the store stops "
-    "syncing with a notice, every sync, and no other product ever reaches TikTok",
-)
 def test_one_product_refused_with_a_products_colon_message_does_not_stop_the_store(monkeypatch: pytest.MonkeyPatch):
     services = fresh_services()
     install_store(services)
@@ -221,11 +203,6 @@ def test_one_product_refused_with_a_products_colon_message_does_not_stop_the_sto
     assert store_of(services).notice is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a number in the message that equals a SKU of the batch (with 'sku' anywhere in it) names that "
-    "product, so a good product is condemned",
-)
 def test_a_number_in_the_message_is_not_taken_for_a_sku():
     assert read_refusal(40002, "products.sku_id: at most 100 characters", ["7", "100"]) == Refusal("field")
 
@@ -281,22 +258,12 @@ def test_every_product_refused_with_its_own_message_stays_within_the_budget():
 
 
 # -- feed logs -------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="a feed log whose process_status is FAILED (the task failed, nothing said why) counts as done: "
-    "every SKU of the batch is committed as accepted",
-)
 def test_a_failed_feed_task_does_not_accept_the_batch():
     outcome = upload(ScriptedTikTok(status="FAILED"), batch(3))
 
     assert outcome.accepted == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a semicolon-separated file is read as one column whose name holds 'sku': its garbage SKUs make up "
-    "the count, and the failures the log did not name are committed as accepted",
-)
 def test_a_semicolon_file_does_not_turn_unnamed_failures_into_accepted_ones():
     failing = {f"p{i}" for i in range(7)}
     content = "index;sku_id;issue\n" + "".join(f"{i + 2};p{i};Bad title\n" for i in range(7))
@@ -307,11 +274,6 @@ def test_a_semicolon_file_does_not_turn_unnamed_failures_into_accepted_ones():
     assert outcome.accepted == {"p7", "p8", "p9"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="file rows for SKUs not in the batch count toward the log's error_count, so unnamed failures of the "
-    "batch are committed as accepted",
-)
 def test_file_rows_for_other_skus_do_not_complete_the_count():
     failing = {f"p{i}" for i in range(7)}
     rows = [FeedLogFileRow(sku_id=s, issue="Bad title") for s in ("p0", "x1", "x2")]
@@ -354,11 +316,6 @@ def test_a_file_without_a_sku_column_is_unreadable():
         parse_feed_log_file(b"index,title,issue\n2,Tee,Bad\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a CSV field over 128 KiB (csv.Error) or deeply nested JSON (RecursionError) escapes "
-    "feed_log_file as neither TikTokError nor UnreadableFile: the sync crashes after its upload went",
-)
 @pytest.mark.parametrize(
     "content",
     [b"sku_id,issue\np0," + b"x" * 200_000 + b"\n", b"[" * 100_000 + b"]" * 100_000],
@@ -389,11 +346,6 @@ def test_a_feed_log_file_error_never_carries_its_signed_link():
 
 
 # -- the store's refusal notice --------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="an event that sent TikTok nothing (a product deleted that TikTok never had) is 'applied' and clears "
-    "the permission notice, though TikTok accepted nothing",
-)
 def test_the_permission_notice_is_cleared_only_by_something_tiktok_accepted(monkeypatch: pytest.MonkeyPatch):
     services = fresh_services()
     install_store(services)
@@ -460,7 +412,7 @@ def test_odd_upload_times_do_not_break_the_refresh():
         _record("naive", "2020-01-01T00:00:00"),
         _record("empty", ""),
     ]
-    due = refresh_due(records, now=now, refresh_days=7, runs_per_day=2)
+    due = refresh_due(records, now=now, refresh_days=7, cadence=DEFAULT_CADENCE)
     assert "future" not in due
     assert "naive" in due  # years old: overdue, whatever its zone
     assert len(due) <= 1  # ⌈4 / 12⌉
@@ -468,13 +420,12 @@ def test_odd_upload_times_do_not_break_the_refresh():
 
 def _longest_gap(expression: str, run_hours: list[float], every_days: int, refresh_days: int) -> float:
     """Days between two uploads of one unchanged SKU at most, over 200 days of the schedule's runs."""
-    per_day = runs_per_day(expression)
     runs = [d * DAY_SECONDS + h * 3600 for d in range(0, 200, every_days) for h in run_hours]
     uploaded = {f"s{i}": runs[0] for i in range(60)}
     longest = 0.0
     for at in runs[1:]:
         records = [_record(s, datetime.fromtimestamp(u, UTC).isoformat()) for s, u in uploaded.items()]
-        for s in refresh_due(records, now=at, refresh_days=refresh_days, runs_per_day=per_day):
+        for s in refresh_due(records, now=at, refresh_days=refresh_days, cadence=cadence(expression)):
             longest = max(longest, at - uploaded[s])
             uploaded[s] = at
     return max(longest, *(runs[-1] - u for u in uploaded.values())) / DAY_SECONDS
@@ -484,22 +435,15 @@ def test_the_default_schedule_refreshes_within_refresh_days():
     assert _longest_gap("cron(0 6,18 * * ? *)", [6, 18], 1, 7) <= 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schedule.runs_per_day answers 1 for rate(2 days) (and slots assume evenly spaced runs): half the "
-    "slots never come, so with TIKTOK_REFRESH_DAYS=29 unchanged SKUs wait ~56 days and TikTok expires them at 30",
-)
 def test_a_schedule_every_two_days_still_refreshes_before_tiktok_expires():
-    assert _longest_gap("rate(2 days)", [6], 2, 29) < 30
+    assert _longest_gap("rate(2 days)", [0], 2, 29) < 30
+
+
+def test_an_uneven_schedule_gives_every_slot_its_run():
+    assert _longest_gap("cron(0 6,7 * * ? *)", [6, 7], 1, 7) <= 7
 
 
 # -- the catalog's hourly allowance --------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="the split budget is per batch, not per run: a cause every product shares, whose message quotes each "
-    "product's own value, costs every batch its whole budget (1,410 upload calls for 1,000 products), past "
-    "TikTok's 1,000 uploads per hour per catalog, and again at every full sync",
-)
 def test_a_store_wide_refusal_with_the_value_in_its_message_stays_within_the_catalogs_hourly_allowance():
     services = fresh_services({"TIKTOK_UPLOAD_BATCH_SIZE": "100"})
     install_store(services)
@@ -517,11 +461,6 @@ def test_a_store_wide_refusal_with_the_value_in_its_message_stays_within_the_cat
     assert len(catalog.uploads) + len(catalog.refused) < 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refusal naming its product recurses once per named product: with TIKTOK_SPLIT_MAX_REFUSED=100 and "
-    "1,000 products each named in turn the upload dies of RecursionError (a crash after calls TikTok took)",
-)
 def test_many_named_refusals_do_not_exhaust_the_stack():
     everything = {f"p{i}" for i in range(1000)}
     tiktok = ScriptedTikTok(refuse_when(everything, lambda skus, bad: f"products[{skus.index(bad)}].title: Bad"))

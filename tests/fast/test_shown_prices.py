@@ -185,4 +185,3 @@ def test_a_store_typing_prices_with_vat_and_a_default_modifier_sends_a_variation
         "sale_price": 10.0,
         "currency": "GBP",
     }
-

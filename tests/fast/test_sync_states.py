@@ -4,6 +4,8 @@ confirmed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.fakes import FakeServices
@@ -27,8 +29,9 @@ def first_products(services: FakeServices, count: int) -> list[int]:
     return sorted(services.ecwid().stores[STORE_ID].products)[:count]
 
 
-def sync_of(services: FakeServices) -> dict:
-    return store_status(services, STORE_ID)["sync"]
+def sync_of(services: FakeServices) -> dict[str, Any]:
+    sync: dict[str, Any] = store_status(services, STORE_ID)["sync"]
+    return sync
 
 
 def test_a_queued_or_running_sync_keeps_the_last_finished_one_beside_it(synced: FakeServices):

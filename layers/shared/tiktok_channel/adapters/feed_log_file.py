@@ -2,9 +2,9 @@
 
 TikTok's feed log names only the first five products of each issue (tiktok-api.md, "Processing result"); the file
 lists them all. Its format is unconfirmed (TikTok's examples link `.csv` files), so the reader is tolerant: CSV
-with a header row, or JSON (a list of objects, or an object holding one), with columns found by name: the SKU
-column is the one whose name contains "sku"; the issue is "issue", else "error", "reason" or "message"; the
-suggestion's name contains "suggest"; the field's is "field" or "attribute".
+with a header row (comma, semicolon, tab or bar between fields), or JSON (a list of objects, or an object holding
+one), with columns found by name: the SKU column is the one whose name contains "sku"; the issue is "issue", else
+"error", "reason" or "message"; the suggestion's name contains "suggest"; the field's is "field" or "attribute".
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ class UnreadableFile(ValueError):
 def parse_feed_log_file(content: bytes) -> list[FeedLogFileRow]:
     """The failed products the file lists, one row per (product, issue); raises `UnreadableFile`."""
     text = content.decode("utf-8-sig", errors="replace").strip()
-    rows = _json_rows(text) if text.startswith(("[", "{")) else list(csv.DictReader(io.StringIO(text)))
+    try:
+        rows = _json_rows(text) if text.startswith(("[", "{")) else _csv_rows(text)
+    except (csv.Error, ValueError, RecursionError) as error:  # a field past csv's limit, JSON nested too deep
+        raise UnreadableFile(f"unreadable: {type(error).__name__}") from None
     if not rows:
         return []
     columns = _columns(rows[0].keys())
@@ -39,6 +42,13 @@ def parse_feed_log_file(content: bytes) -> list[FeedLogFileRow]:
         if values["sku_id"]:
             found.append(FeedLogFileRow.model_validate(values))
     return found
+
+
+def _csv_rows(text: str) -> list[Mapping[str, Any]]:
+    """CSV with its header; the delimiter (comma, semicolon, tab or bar) is read from the header line."""
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t|", key=header.count)
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def _json_rows(text: str) -> list[Mapping[str, Any]]:

@@ -5,6 +5,7 @@ TikTok answers HTTP 200 for its own errors, so success is `code == 0`, never the
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -59,6 +60,7 @@ RATE_LIMITED = 40100
 TOKEN_REVOKED = 40105
 AUTH_CODE_INVALID = 40110
 _TRANSIENT_CODES = frozenset({50000, 51001})
+MAX_REDIRECTS = 3  # a feed log file link may go through a CDN
 
 
 class CallGate(Protocol):
@@ -171,28 +173,44 @@ class TikTokClient:
     def feed_log_file(self, url: str) -> list[FeedLogFileRow]:
         """The complete list of a feed log's failed products (adapters/feed_log_file.py for the format).
 
-        The link comes from TikTok's answer: only http(s) is followed, no token is sent with it (it is a file
-        link, not an API call), and at most MAX_FILE_BYTES are read. `TikTokError` when it cannot be read.
+        The link comes from TikTok's answer, so it is followed only where a file of TikTok's can be: https to a
+        public host, or the API's own host (the sandbox's files; TikTok's examples link http), through at most
+        MAX_REDIRECTS redirects each checked alike; no token is sent with it (a file link, not an API call), and at
+        most MAX_FILE_BYTES are read. `TikTokError` when it cannot be read.
         """
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise TikTokError("TikTok's feed log file link is not an http(s) URL")
         chunks: list[bytes] = []
-        size = 0
         try:
-            with self._http.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    raise TikTokError(f"TikTok's feed log file answered HTTP {response.status_code}")
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_FILE_BYTES:
-                        raise TikTokError(f"TikTok's feed log file is larger than {MAX_FILE_BYTES} bytes")
-                    chunks.append(chunk)
+            for _ in range(MAX_REDIRECTS + 1):
+                self._check_file_link(url)
+                with self._http.stream("GET", url, follow_redirects=False) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = str(response.url.join(response.headers["location"]))
+                        continue
+                    if response.status_code != 200:
+                        raise TikTokError(f"TikTok's feed log file answered HTTP {response.status_code}")
+                    size = 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > MAX_FILE_BYTES:
+                            raise TikTokError(f"TikTok's feed log file is larger than {MAX_FILE_BYTES} bytes")
+                        chunks.append(chunk)
+                    break
+            else:
+                raise TikTokError("TikTok's feed log file link redirects too often")
         except httpx.HTTPError as error:
             raise TikTokError(f"TikTok's feed log file could not be read: {type(error).__name__}") from None
         try:
             return parse_feed_log_file(b"".join(chunks))
         except UnreadableFile as error:
             raise TikTokError(f"TikTok's feed log file is unreadable: {error}") from None
+
+    def _check_file_link(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if host and host == urlsplit(self._base).hostname:
+            return
+        if parts.scheme != "https" or not host or _private_address(host):
+            raise TikTokError("TikTok's feed log file link is not an https link to a public host")
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]:
         """Review state of up to 1000 SKUs."""
@@ -279,6 +297,16 @@ class TikTokClient:
             raise TikTokError(
                 f"TikTok {path} answered an unexpected shape ({fields})", request_id=envelope.request_id
             ) from None
+
+
+def _private_address(host: str) -> bool:
+    """Whether `host` is an IP address that is not public (loopback, private, link-local: e.g. a cloud metadata or
+    runtime API); names are left to DNS, as for any https link."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host == "localhost" or host.endswith(".localhost")
+    return not address.is_global
 
 
 def _raise_for_code(path: str, envelope: Envelope) -> None:

@@ -19,7 +19,13 @@ from tiktok_channel.inputs import parse_id
 from tiktok_channel.models.store import CatalogTarget, Store
 from tiktok_channel.services.jobs import request_full_sync
 from tiktok_channel.services.sync_images import ImageSizeResolver
-from tiktok_channel.services.sync_notices import freeze, is_frozen, lift_freeze, stop_when_access_lost
+from tiktok_channel.services.sync_notices import (
+    clear_refusal,
+    freeze,
+    is_frozen,
+    lift_freeze,
+    stop_when_access_lost,
+)
 from tiktok_channel.services.sync_run import refresh_hidden, start_run
 from tiktok_channel.services.sync_writer import CatalogWriter
 
@@ -56,6 +62,7 @@ class CatalogSync:
             lambda: start_run(
                 self._s, store, target, message, remaining_seconds=self._remaining, reserve_seconds=self._reserve
             ),
+            ends_sync=True,
         )
 
     def apply_event(self, message: EcwidEventMessage) -> str:
@@ -73,7 +80,7 @@ class CatalogSync:
                 },
             )
             return "dropped"
-        return stop_when_access_lost(self._s, store, lambda: self._apply_event(store, target, message))
+        return stop_when_access_lost(self._s, store, lambda: self._apply_event(store, target, message), ends_sync=False)
 
     def _apply_event(self, store: Store, target: CatalogTarget, message: EcwidEventMessage) -> str:
         kind, route = message.event_type, message.route
@@ -101,6 +108,8 @@ class CatalogSync:
         writer.flush()
         writer.flush_deletions()
         self._s.stores.add_counts(store.store_id, store.epoch, writer.count_changes)
+        if writer.tiktok_accepted:
+            clear_refusal(self._s, store)
         return "applied"
 
     def _category_changed(

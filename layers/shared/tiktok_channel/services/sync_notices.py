@@ -78,11 +78,13 @@ def lift_freeze(services: Services, store: Store) -> None:
     services.stores.set_notice(store.store_id, store.epoch, None)
 
 
-def stop_when_access_lost(services: Services, store: Store, work: Callable[[], str]) -> str:
+def stop_when_access_lost(services: Services, store: Store, work: Callable[[], str], *, ends_sync: bool) -> str:
     """Run `work`; stop the store's syncing, without retries, when Ecwid or TikTok no longer accept its access.
 
     An upload TikTok refused for a reason of the store's (not of a product) ends the work with a notice that says
-    what to do, without retries (it would be refused again); the next work that goes through clears it.
+    what to do, without retries (it would be refused again); the next upload TikTok accepts clears it
+    (`clear_refusal`). `ends_sync`: the work is a full sync, whose state then becomes idle (an event's refusal
+    leaves a running sync's state alone).
     """
     try:
         result = work()
@@ -93,16 +95,20 @@ def stop_when_access_lost(services: Services, store: Store, work: Callable[[], s
         _stop(services, store, "reconnect_needed", _RECONNECT_NEEDED)
         return "stopped"
     except CatalogUploadRefused as refusal:
-        _refused(services, store, refusal)
+        _refused(services, store, refusal, ends_sync=ends_sync)
         return "refused"
     except ConcurrentUpdate:
         logger.info("Store reconnected or disconnected meanwhile", extra={"store_id": store.store_id})
         return "dropped"
-    if result in ("applied", "done") and store.notice is not None and store.notice.code in REFUSAL_NOTICES:
+    return result
+
+
+def clear_refusal(services: Services, store: Store) -> None:
+    """TikTok accepted one of the store's uploads or deletes again: a notice that it refused them goes."""
+    if store.notice is not None and store.notice.code in REFUSAL_NOTICES:
         # A ConcurrentUpdate means reconnected or disconnected meanwhile: the notice went with that state.
         with contextlib.suppress(ConcurrentUpdate):
             services.stores.set_notice(store.store_id, store.epoch, None)
-    return result
 
 
 REFUSAL_NOTICES = frozenset({"tiktok_permission_missing", "tiktok_upload_refused"})
@@ -125,11 +131,11 @@ def refusal_notice(refusal: CatalogUploadRefused) -> Notice:
     )
 
 
-def _refused(services: Services, store: Store, refusal: CatalogUploadRefused) -> None:
+def _refused(services: Services, store: Store, refusal: CatalogUploadRefused, *, ends_sync: bool) -> None:
     notice = refusal_notice(refusal)
     try:
         services.stores.set_notice(store.store_id, store.epoch, notice)
-        if store.sync.state != "idle":
+        if ends_sync:
             services.stores.save_sync(
                 store.store_id,
                 store.epoch,

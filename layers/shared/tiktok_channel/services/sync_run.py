@@ -22,9 +22,9 @@ from tiktok_channel.catalog.mapping import hidden_category_ids
 from tiktok_channel.models.catalog import SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.store import CatalogTarget, ProductCounts, Store, SyncState
-from tiktok_channel.schedule import runs_per_day
+from tiktok_channel.schedule import cadence
 from tiktok_channel.services.sync_images import ImageSizeResolver
-from tiktok_channel.services.sync_notices import freeze, is_frozen, lift_freeze, save_progress
+from tiktok_channel.services.sync_notices import clear_refusal, freeze, is_frozen, lift_freeze, save_progress
 from tiktok_channel.services.sync_writer import CatalogWriter
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def start_run(
         known.values(),
         now=services.clock(),
         refresh_days=settings.tiktok_refresh_days,
-        runs_per_day=runs_per_day(settings.sync_schedule),
+        cadence=cadence(settings.sync_schedule),
     )
     writer = CatalogWriter(services, target, services.tiktok(), tiktok_token, known=known, refresh=refresh)
     part = FullSyncRun(
@@ -178,6 +178,8 @@ class FullSyncRun:
             f"{self._run.uploaded} uploaded, {self._run.deleted} removed, {counts.held_back} not uploaded, "
             f"{counts.listed + counts.pending + counts.rejected} on TikTok"
         )
+        if writer.tiktok_accepted:
+            clear_refusal(self._s, self._store)
         self._run.finished_at = _iso(self._s)
         self._s.catalog.put_run(self._target.store_id, self._run, self._s.clock())
         self._s.stores.save_sync(

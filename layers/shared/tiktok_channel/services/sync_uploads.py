@@ -1,15 +1,13 @@
 """One batch of products sent to a TikTok catalog, and what TikTok did with each of them.
 
 Two facts shape it (tiktok-api.md, "One refused product can refuse the whole request" and "Processing result"):
-- TikTok may refuse a whole upload request for one product (40000/40002 naming a field): nothing of it is
-  applied. The refusal is read (catalog/refusals.py): a named product is dropped and the rest sent again in one
-  call; a named field has the batch split in halves until the refused products are isolated (about
-  2·log2(batch) extra calls per refused product), stopping when both halves are refused with the same message
-  (one cause the whole batch shares, where isolating would cost a call per product), and never spending more
-  than 2·⌈log2(batch)⌉·TIKTOK_SPLIT_MAX_REFUSED extra calls on one batch; a refusal of the request or the token
-  is the store's (`CatalogUploadRefused`), not a product's.
+- TikTok may refuse a whole upload request for one product (40000/40002): nothing of it is applied. The refused
+  products are found (services/upload_split.py) within 2·⌈log2(batch)⌉·TIKTOK_SPLIT_MAX_REFUSED extra calls for
+  a batch, and as many for all the batches of a run together; a refusal of the request or the token is the
+  store's (`CatalogUploadRefused`), not a product's.
 - A feed log names only the first five products of each issue: when it counts more failures than it names, the
-  complete list is read from its file, else the batch's SKUs are read back from the catalog.
+  complete list is read from its file, else the batch's SKUs are read back from the catalog. A feed task that
+  FAILED, or is still processing, proves nothing: nothing of it is committed.
 """
 
 from __future__ import annotations
@@ -23,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.catalog.refusals import read_refusal
 from tiktok_channel.errors import CatalogUploadRefused, TikTokError, TikTokRequestRejected
 from tiktok_channel.models.catalog import Reason
+from tiktok_channel.services.upload_split import Budget, isolate_refused
 
 if TYPE_CHECKING:
     from tiktok_channel.models.store import CatalogTarget
@@ -51,7 +49,7 @@ class BatchOutcome:
     `accepted`: in the catalog, the feed log reported no error. `failed`: the feed log's errors (the product
     stays out; it is sent again next time). `refused`: isolated in a request TikTok refused as a whole (not sent
     again as it is). `unresolved`: in a refused request the split could not resolve within its budget (sent again
-    at the next full sync). `calls`: upload calls made.
+    at the next full sync). `calls`: upload calls made; `refused_calls`: those refused whole.
     """
 
     accepted: set[str] = field(default_factory=set)
@@ -59,6 +57,7 @@ class BatchOutcome:
     refused: dict[str, Reason] = field(default_factory=dict)
     unresolved: dict[str, Reason] = field(default_factory=dict)
     calls: int = 0
+    refused_calls: int = 0  # of `calls`, those TikTok refused whole
 
 
 class BatchUploader:
@@ -71,6 +70,7 @@ class BatchUploader:
         target: CatalogTarget,
         *,
         max_refused: int,
+        batch_size: int,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._tiktok = tiktok
@@ -78,6 +78,9 @@ class BatchUploader:
         self._target = target
         self._max_refused = max_refused
         self._sleep = sleep
+        # Refusals cost extra calls within one batch's budget, and all batches of this run together within one
+        # batch's: a cause every product shares cannot spend the catalog's hourly allowance (1,000 uploads).
+        self._run_budget = Budget(_split_budget(batch_size, max_refused))
 
     def upload(self, products: Sequence[dict[str, Any]], *, on_tiktok: frozenset[str] = frozenset()) -> BatchOutcome:
         """Send the batch (splitting it when TikTok refuses it whole) and read what TikTok did with each SKU.
@@ -87,8 +90,13 @@ class BatchUploader:
         `TikTokUnavailable` and `PausedError` as the client does.
         """
         outcome = BatchOutcome()
-        budget = 2 * math.ceil(math.log2(len(products))) * self._max_refused if len(products) > 1 else 0
-        _Split(self, outcome, budget, on_tiktok).send(list(products))
+        batch = list(products)
+        refusal = self.attempt(batch, outcome, on_tiktok)
+        if refusal is not None:
+            budget = Budget(min(_split_budget(len(batch), self._max_refused), self._run_budget.calls))
+            allowed = budget.calls
+            isolate_refused(batch, refusal, lambda part: self.attempt(part, outcome, on_tiktok), outcome, budget)
+            self._run_budget.spend(allowed - budget.calls)
         if outcome.refused or outcome.unresolved:
             metrics.add_metric(name="SkusRefused", unit=MetricUnit.Count, value=len(outcome.refused))
             logger.warning(
@@ -115,9 +123,11 @@ class BatchUploader:
         except CatalogUploadRefused:
             raise
         except TikTokRequestRejected as refusal:
+            outcome.refused_calls += 1
             return refusal
         log = self.wait_for(feed_log_id)
-        if log.done:
+        # Still processing, or the task FAILED without saying why: nothing is known, nothing committed.
+        if log.done and log.process_status.upper() != "FAILED":
             self._read_outcome(log, [p["sku_id"] for p in products], outcome, on_tiktok)
         return None
 
@@ -135,19 +145,22 @@ class BatchUploader:
 
     # -- the feed log ---------------------------------------------------------------------------
     def _read_outcome(self, log: FeedLog, sku_ids: list[str], outcome: BatchOutcome, on_tiktok: frozenset[str]) -> None:
-        failed = _named_failures(log)
+        batch = set(sku_ids)
+        failed = {sku: reasons for sku, reasons in _named_failures(log).items() if sku in batch}
         if log.error_count > len(failed):
-            complete = self._complete_failures(log, failed)
+            complete = self._complete_failures(log, failed, batch)
             if complete is None:
                 self._read_back(sku_ids, failed, outcome, on_tiktok)
                 return
             failed = complete
-        batch = set(sku_ids)
-        outcome.failed.update((sku, reasons) for sku, reasons in failed.items() if sku in batch)
+        outcome.failed.update(failed)
         outcome.accepted.update(sku for sku in sku_ids if sku not in failed)
 
-    def _complete_failures(self, log: FeedLog, named: dict[str, list[Reason]]) -> dict[str, list[Reason]] | None:
-        """Every failure, from the log's file; None when it has none or it does not account for them all."""
+    def _complete_failures(
+        self, log: FeedLog, named: dict[str, list[Reason]], batch: set[str]
+    ) -> dict[str, list[Reason]] | None:
+        """Every failure of the batch, from the log's file; None when it has none or it does not account for them
+        all (rows for SKUs outside the batch count for nothing)."""
         url = log.file_url
         if url is None:
             return None
@@ -158,6 +171,8 @@ class BatchUploader:
             return None
         failed = {sku: list(reasons) for sku, reasons in named.items()}
         for row in rows:
+            if row.sku_id not in batch:
+                continue
             reason = Reason(
                 message=row.issue or f"TikTok refused the field {row.field or 'unknown'}", suggestion=row.suggestion
             )
@@ -185,78 +200,9 @@ class BatchUploader:
                 outcome.accepted.add(sku)
 
 
-class _Split:
-    """Isolating the products of a batch TikTok refused whole, within `budget` extra calls."""
-
-    def __init__(self, uploader: BatchUploader, outcome: BatchOutcome, budget: int, on_tiktok: frozenset[str]):
-        self._up = uploader
-        self._outcome = outcome
-        self._budget = budget
-        self._on_tiktok = on_tiktok
-
-    def send(self, products: list[dict[str, Any]]) -> None:
-        refusal = self._up.attempt(products, self._outcome, self._on_tiktok)
-        if refusal is not None:
-            self._resolve(products, refusal)
-
-    def _extra_calls(self) -> int:
-        return self._outcome.calls - 1
-
-    def _resolve(self, products: list[dict[str, Any]], refusal: TikTokRequestRejected) -> None:
-        sku_ids = [p["sku_id"] for p in products]
-        found = read_refusal(refusal.code, refusal.detail, sku_ids)
-        if found.kind == "request":
-            raise CatalogUploadRefused(
-                str(refusal), code=refusal.code, request_id=refusal.request_id, detail=refusal.detail
-            )
-        if found.kind == "product" and found.index is not None:
-            self._outcome.refused[sku_ids[found.index]] = _reason(refusal)
-            rest = products[: found.index] + products[found.index + 1 :]
-            if rest and self._spend(rest, refusal, calls=1):
-                self.send(rest)
-            return
-        if len(products) == 1:
-            self._outcome.refused[sku_ids[0]] = _reason(refusal)
-            return
-        if not self._spend(products, refusal, calls=2):
-            return
-        half = len(products) // 2
-        first, second = products[:half], products[half:]
-        first_refusal = self._up.attempt(first, self._outcome, self._on_tiktok)
-        second_refusal = self._up.attempt(second, self._outcome, self._on_tiktok)
-        if (
-            first_refusal is not None
-            and second_refusal is not None
-            and (first_refusal.code, first_refusal.detail) == (second_refusal.code, second_refusal.detail)
-            and read_refusal(first_refusal.code, first_refusal.detail, sku_ids).kind == "field"
-        ):
-            # Both halves refused alike: one cause every part of the batch shares (e.g. one value they all carry).
-            for product in products:
-                self._outcome.refused[product["sku_id"]] = _reason(first_refusal)
-            return
-        if first_refusal is not None:
-            self._resolve(first, first_refusal)
-        if second_refusal is not None:
-            self._resolve(second, second_refusal)
-
-    def _spend(self, products: list[dict[str, Any]], refusal: TikTokRequestRejected, *, calls: int) -> bool:
-        """Whether `calls` more fit the budget; when not, the products stay unresolved with TikTok's message."""
-        if self._extra_calls() + calls <= self._budget:
-            return True
-        reason = Reason(
-            message=f"TikTok refused the upload this product was part of: {refusal.detail or refusal}",
-            suggestion="It is sent again at the next full sync. If TikTok names a field, check it on this product.",
-        )
-        for product in products:
-            self._outcome.unresolved[product["sku_id"]] = reason
-        return False
-
-
-def _reason(refusal: TikTokRequestRejected) -> Reason:
-    return Reason(
-        message=refusal.detail or str(refusal),
-        suggestion="Correct what TikTok names in this product in Ecwid; it is sent again once it changes.",
-    )
+def _split_budget(batch: int, max_refused: int) -> int:
+    """2·⌈log2(batch)⌉·TIKTOK_SPLIT_MAX_REFUSED extra calls (none for a single product)."""
+    return 2 * math.ceil(math.log2(batch)) * max_refused if batch > 1 else 0
 
 
 def _named_failures(log: FeedLog) -> dict[str, list[Reason]]:

@@ -75,10 +75,18 @@ class CatalogWriter:
         self._token = token
         self._known = known
         self._refresh = refresh
-        self._uploader = BatchUploader(tiktok, token, target, max_refused=services.settings.tiktok_split_max_refused)
+        settings = services.settings
+        self._uploader = BatchUploader(
+            tiktok,
+            token,
+            target,
+            max_refused=settings.tiktok_split_max_refused,
+            batch_size=settings.tiktok_upload_batch_size,
+        )
         self._batch: list[_Queued] = []
         self._deletions: dict[str, _Removal] = {}
         self.uploaded_now: set[str] = set()  # SKUs whose upload TikTok accepted during this invocation
+        self.tiktok_accepted = False  # TikTok took an upload or delete call of this writer's
         self.count_changes: Counter[str] = Counter()
 
     # -- what changed --------------------------------------------------------------------------
@@ -176,6 +184,7 @@ class CatalogWriter:
             chunk, self._batch = self._batch[:size], self._batch[size:]
             before_on_tiktok = frozenset(q.upload.sku_id for q in chunk if q.before is not None and q.before.on_tiktok)
             outcome = self._uploader.upload([queued.upload.fields for queued in chunk], on_tiktok=before_on_tiktok)
+            self.tiktok_accepted |= outcome.calls > outcome.refused_calls
             records = _outcome_records(chunk, outcome, self._now())
             self.uploaded_now.update(record.sku_id for record in records if record.status == "pending")
             self._write(records)
@@ -196,6 +205,7 @@ class CatalogWriter:
                 self._token, bc_id=self._target.bc_id, catalog_id=self._target.catalog_id, sku_ids=chunk
             )
             self._uploader.wait_for(feed_log_id)
+            self.tiktok_accepted = True
             metrics.add_metric(name="SkusDeleted", unit=MetricUnit.Count, value=len(chunk))
         held = [r.held_back for r in self._deletions.values() if r.held_back is not None]
         # A SKU only TikTok had (replace mode) has no item here to delete.
