@@ -136,13 +136,7 @@ def _refused(services: Services, store: Store, refusal: CatalogUploadRefused, *,
     try:
         services.stores.set_notice(store.store_id, store.epoch, notice)
         if ends_sync:
-            services.stores.save_sync(
-                store.store_id,
-                store.epoch,
-                store.sync.model_copy(
-                    update={"state": "idle", "last_finished_at": _iso(services.clock()), "last_result": notice.message}
-                ),
-            )
+            _end_sync(services, store, notice)
     except ConcurrentUpdate:
         return
     metrics.add_metric(name="UploadRefused", unit=MetricUnit.Count, value=1)
@@ -200,6 +194,14 @@ def note_waiting(services: Services, message: SyncMessage, failure: BaseExceptio
         return  # reconnected or disconnected meanwhile
 
 
+def _end_sync(services: Services, store: Store, notice: Notice) -> None:
+    """The running sync ends here, its result what the notice says."""
+    sync = store.sync.model_copy(
+        update={"state": "idle", "last_finished_at": _iso(services.clock()), "last_result": notice.message}
+    )
+    services.stores.save_sync(store.store_id, store.epoch, sync)
+
+
 def _clock_time(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%H:%M")
 
@@ -207,13 +209,7 @@ def _clock_time(iso: str) -> str:
 def _stop(services: Services, store: Store, status: StoreStatus, notice: Notice) -> None:
     try:
         services.stores.set_notice(store.store_id, store.epoch, notice, status=status)
-        services.stores.save_sync(
-            store.store_id,
-            store.epoch,
-            store.sync.model_copy(
-                update={"state": "idle", "last_finished_at": _iso(services.clock()), "last_result": notice.message}
-            ),
-        )
+        _end_sync(services, store, notice)
     except ConcurrentUpdate:
         return  # reconnected or disconnected meanwhile: this connection's state is no longer the store's
     metrics.add_metric(name="SyncStopped", unit=MetricUnit.Count, value=1)
