@@ -8,7 +8,12 @@ Docker), so three things Lambda gives each function separately are emulated here
 - environment: os.environ is process-wide, so a function's variables are written into it while its
   module is imported and again before each invocation. Variables that all functions share (the
   template's Globals) are therefore always right; the few that differ per function (for instance
-  POWERTOOLS_SERVICE_NAME) are right at import time, which is when Powertools reads them.
+  POWERTOOLS_SERVICE_NAME) are right at import time, which is when Powertools reads them;
+- logs: the layer's modules log through Powertools child loggers named `<service>.<module>` after the
+  function that imported them first, and their lines go out through that function's handler, so with one
+  process for all a catalog worker's lines would name the admin page. Each such child logger therefore
+  hands a line written while another function runs (in that thread) to that function's logger: every line
+  names the function that wrote it, as in Lambda.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -32,6 +38,40 @@ from localrun.template import Function, Template
 Handler = Callable[[Any, Any], Any]
 
 _IMPORT_LOCK = threading.RLock()  # importing mutates sys.path, sys.modules and os.environ
+# The POWERTOOLS_SERVICE_NAME of the function this thread is running, while it runs.
+_RUNNING_SERVICE: ContextVar[str | None] = ContextVar("localrun_running_service", default=None)
+
+
+# The services (POWERTOOLS_SERVICE_NAME) of the functions loaded, and Powertools' name for none.
+_SERVICES: set[str] = {"service_undefined"}
+
+
+class _ToRunningFunction(logging.Filter):
+    """On a layer module's child logger (`<service>.<module>`): a line logged while a function of another service
+    runs in this thread goes out through that function's logger instead (its handler, service and Lambda
+    context), as if the module had been imported by it, as in its own Lambda process; other lines pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        running = _RUNNING_SERVICE.get()
+        if running is None or record.name.startswith(f"{running}."):
+            return True
+        target = logging.getLogger(running)
+        if not target.handlers:
+            return True  # that function has no handler of its own: as it was
+        target.handle(record)
+        return False
+
+
+_TO_RUNNING_FUNCTION = _ToRunningFunction()
+
+
+def _route_child_logs() -> None:
+    """Give every service's child logger (those that exist now) the filter above."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        service, _, module = name.partition(".")
+        routed = isinstance(logger, logging.Logger) and _TO_RUNNING_FUNCTION in logger.filters
+        if module and service in _SERVICES and isinstance(logger, logging.Logger) and not routed:
+            logger.addFilter(_TO_RUNNING_FUNCTION)
 
 
 @dataclass
@@ -128,6 +168,7 @@ class LocalLambda:
         finally:
             sys.path.remove(str(code_dir))
         self._apply_log_level()
+        self._route_logs()
         handler = getattr(module, attribute, None)
         if not callable(handler):
             raise AttributeError(f"{self.logical_id}: {path} has no callable {attribute!r}")
@@ -150,6 +191,16 @@ class LocalLambda:
             if name.startswith(f"{service}.") and isinstance(logger, logging.Logger):
                 logger.setLevel(level.upper())
 
+    @property
+    def service(self) -> str | None:
+        return self.runtime_environment().get("POWERTOOLS_SERVICE_NAME")
+
+    def _route_logs(self) -> None:
+        """Route the child loggers' lines to the function running (see the module's docstring)."""
+        if self.service:
+            _SERVICES.add(self.service)
+        _route_child_logs()
+
     def new_context(self) -> LambdaContext:
         request_id = str(uuid.uuid4())
         return LambdaContext(
@@ -167,7 +218,11 @@ class LocalLambda:
         """Call the handler as Lambda would (its exceptions propagate to the caller)."""
         handler = self.handler
         self._apply_environment()
-        return handler(event, context or self.new_context())
+        running = _RUNNING_SERVICE.set(self.service)
+        try:
+            return handler(event, context or self.new_context())
+        finally:
+            _RUNNING_SERVICE.reset(running)
 
 
 def load_lambdas(
