@@ -20,10 +20,12 @@ import json
 import logging
 import os
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -202,6 +204,52 @@ def _message(status: int, text: str) -> HttpAnswer:
     return HttpAnswer.json(status, {"message": text})
 
 
+FAVICON_PATH = "/favicon.ico"
+_DARK, _WHITE, _CYAN, _PINK, _CLEAR = (
+    (17, 17, 17, 255),
+    (255, 255, 255, 255),
+    (37, 244, 238, 255),
+    (254, 44, 85, 255),
+    (0, 0, 0, 0),
+)
+
+
+@cache
+def favicon() -> bytes:
+    """A 16x16 icon (ICO, 32-bit BMP): a note in TikTok's colours on a dark rounded square."""
+    size = 16
+
+    def note(x: int, y: int) -> bool:
+        stem = 8 <= x <= 9 and 3 <= y <= 11
+        flag = 10 <= x <= 11 and 3 <= y <= 5
+        head = (x - 6.5) ** 2 + (y - 11.5) ** 2 <= 5.0
+        return stem or flag or head
+
+    def pixel(x: int, y: int) -> tuple[int, int, int, int]:
+        corner = min(x, size - 1 - x) + min(y, size - 1 - y) < 2
+        if corner:
+            return _CLEAR
+        if note(x, y):
+            return _WHITE
+        if note(x + 1, y + 1):
+            return _CYAN
+        if note(x - 1, y - 1):
+            return _PINK
+        return _DARK
+
+    rows = []
+    for y in reversed(range(size)):  # a BMP's rows go bottom-up, its pixels are BGRA
+        rows.append(b"".join(bytes((b, g, r, a)) for r, g, b, a in (pixel(x, y) for x in range(size))))
+    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0, 0, 0, 0, 0, 0)
+    image = header + b"".join(rows) + bytes(4 * size)  # the AND mask: opacity comes from the alpha channel
+    entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
+    return struct.pack("<HHH", 0, 1, 1) + entry + image
+
+
+def favicon_answer() -> HttpAnswer:
+    return HttpAnswer(200, [("Content-Type", "image/x-icon"), ("Cache-Control", "public, max-age=86400")], favicon())
+
+
 class MalformedResponse(ValueError):
     """The handler returned something API Gateway would answer with a 500."""
 
@@ -254,8 +302,9 @@ class LocalGateway:
         self.lambdas = lambdas
         self.routes = routes_of(template)
         self.scheduler = scheduler
-        # The local run's own pages under /_local/ (see localrun.console); None serves only the template.
-        self.console: Callable[[str, str, str], HttpAnswer | None] | None = None
+        # The local run's own pages under /_local/ (see localrun.console), given the method, path, query and
+        # body; None serves only the template.
+        self.console: Callable[[str, str, str, bytes | None], HttpAnswer | None] | None = None
         self.integration_timeout = integration_timeout
         self.api_id = api_id
         self.account_id = account_id
@@ -316,11 +365,13 @@ class LocalGateway:
         if schedule is not None and method == "POST":
             return self._fire_schedule(schedule.group(1))
         if self.console is not None and raw_path.startswith("/_local/"):
-            page = self.console(method, raw_path, split.query)
+            page = self.console(method, raw_path, split.query, body)
             if page is not None:
                 return page
         routed = self.request_event(method, target, headers, body, source_ip=source_ip, protocol=protocol)
         if routed is None:
+            if raw_path == FAVICON_PATH and method in ("GET", "HEAD"):
+                return favicon_answer()  # browsers ask every origin for it: the app page's and the console's
             return _message(404, "Not Found")
         function_id, event = routed
         function = self.lambdas.get(function_id)

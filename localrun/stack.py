@@ -397,6 +397,7 @@ def local_stack(
     without: Collection[str] = (),
     background: bool = False,
     moto_log: IO[bytes] | None = None,
+    stop_timeout: float | None = None,
 ) -> Iterator[LocalStack]:
     """Start a local stack; everything it started stops on exit, and the environment is as it was.
 
@@ -409,7 +410,9 @@ def local_stack(
       (`make run`), rather than Ecwid's real admin;
     - without: functions this process does not run (the benchmark runs the catalog worker in its own process);
     - background: the queues' pollers, the schedules and the sandbox Ecwid's webhooks run by themselves, as
-      in AWS (`make run`); otherwise messages wait for `run_worker` and webhooks for `ecwid.take_webhooks`.
+      in AWS (`make run`); otherwise messages wait for `run_worker` and webhooks for `ecwid.take_webhooks`;
+    - stop_timeout: on exit, how long the background pollers and the scheduler are waited for each when a
+      function they invoked is still running (None: until it returns); `make run` bounds its stop with it.
     """
     from sandboxes.ecwid import EcwidSandbox
     from sandboxes.tiktok import TikTokSandbox
@@ -465,7 +468,7 @@ def local_stack(
         lambdas.update({k: v for k, v in lambdas_for(resources).items() if k not in without})
         pollers = SqsPollers(resources, lambdas)
         scheduler = Scheduler(resources, lambdas)
-        console = Console(gateway.url, ecwid, tiktok, resources)
+        console = Console(gateway.url, ecwid, tiktok, resources, lambdas)
         gateway.scheduler = scheduler
         gateway.console = console
         gateway.start()
@@ -473,9 +476,9 @@ def local_stack(
             ecwid.webhook_url = f"{gateway.url}/webhooks/ecwid"
             ecwid.start_webhook_delivery()
             pollers.start()
-            running.callback(pollers.stop)
+            running.callback(pollers.stop, stop_timeout)
             scheduler.start()
-            running.callback(scheduler.stop)
+            running.callback(scheduler.stop, stop_timeout)
         http = running.enter_context(httpx.Client(base_url=gateway.url, timeout=60))
         browser = running.enter_context(httpx.Client(timeout=60))
         yield LocalStack(resources, gateway, lambdas, pollers, scheduler, console, ecwid, tiktok, http, browser, moto)

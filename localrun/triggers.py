@@ -215,10 +215,15 @@ class SqsPollers:
             self._threads.append(thread)
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop polling; wait for batches being delivered, up to `timeout` seconds in all (None: as long as they
+        take). A function still running then is left to finish in its (daemon) thread."""
         self._stop.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s: left running (the stop waits no longer)", thread.name)
         self._threads.clear()
 
     @property
@@ -461,8 +466,11 @@ class Scheduler:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop; wait for a job being run up to `timeout` seconds (None: as long as it takes)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("%s: a scheduled job left running (the stop waits no longer)", self._thread.name)
             self._thread = None

@@ -1,16 +1,24 @@
-"""`make run` from the outside: start the local run as a process and walk the connect journey over HTTP."""
+"""`make run` from the outside: start the local run as a process, walk the connect journey over HTTP, read
+what it prints, and stop it with signals."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from localrun.stack import ROOT
 from tests.app_stack import read_form
-from tests.local_run import LocalRun, local_run
+from tests.local_run import READY, LocalRun, free_port, local_run
 
 
 @pytest.fixture
@@ -22,11 +30,12 @@ def running() -> Iterator[LocalRun]:
 def test_make_run_serves_the_connect_journey(running: LocalRun):
     gateway = running.gateway
     assert f"{gateway}/_local/" in running.printed
-    # The first URL printed opens the demo store's TikTok page, as the Ecwid admin would (encrypted payload).
-    banner = running.printed[running.printed.index("TikTok channel for Ecwid is running") :]
-    first_url = next(word for word in banner.split() if word.startswith("http"))
-    assert first_url == running.open_url
+    # The first line printed is the URL that opens the demo store's TikTok page, as the Ecwid admin would
+    # (encrypted payload).
+    assert running.printed.splitlines()[0] == running.open_url
     with httpx.Client(timeout=30) as browser:
+        icon = browser.get(f"{gateway}/favicon.ico")
+        assert (icon.status_code, icon.headers["content-type"]) == (200, "image/x-icon")
         opened = browser.get(running.open_url)
         assert opened.status_code == 302
         app_url = opened.headers["location"]
@@ -87,3 +96,103 @@ def test_make_run_serves_the_connect_journey(running: LocalRun):
         while on_tiktok() == before and time.time() < deadline:
             time.sleep(0.3)
         assert on_tiktok() == before + 1
+
+
+class MakeRun:
+    """`make run`'s program as a process on free ports, with everything it prints (stdout and stderr)."""
+
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        ports = {f"LOCAL_{name}_PORT": str(free_port()) for name in ("GATEWAY", "MOTO", "ECWID", "TIKTOK")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+        env.pop("LOCAL_FUNCTION_LOGS", None)
+        self.gateway = f"http://127.0.0.1:{ports['LOCAL_GATEWAY_PORT']}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "localrun"],
+            cwd=ROOT,
+            env={**env, **ports, **(extra_env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, text: str, seconds: float = 60.0) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.output:
+            assert self.process.poll() is None, f"make run exited ({self.process.returncode}):\n{self.output}"
+            assert time.monotonic() < deadline, f"make run did not print {text!r} in {seconds} s:\n{self.output}"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._reader.join(5)
+
+
+@pytest.fixture
+def make_run() -> Iterator[Callable[..., MakeRun]]:
+    started: list[MakeRun] = []
+
+    def start(extra_env: dict[str, str] | None = None) -> MakeRun:
+        run = MakeRun(extra_env)
+        started.append(run)
+        return run
+
+    yield start
+    for run in started:
+        run.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_make_run_stops_on_repeated_signals(make_run: Callable[..., MakeRun], signum: signal.Signals) -> None:
+    run = make_run()
+    run.wait_for("http://")  # its page URL: it is up
+    run.wait_for(READY)
+    # The first line is the URL to open; function logs are off by default: no line of theirs is printed.
+    assert run.lines[0].startswith("http://127.0.0.1:")
+    assert "/_sandbox/stores/1003/open-app?" in run.lines[0]
+    assert not [line for line in run.lines if line.startswith("{")], run.output
+    assert "LOCAL_FUNCTION_LOGS=1" in run.output
+    # A request and a queue poll or two while it runs, then many signals in quick succession.
+    assert httpx.get(f"{run.gateway}/_local/", timeout=10).status_code == 200
+    sent = time.monotonic()
+    for _ in range(200):  # a burst: a second signal arrives while the first is being handled
+        run.process.send_signal(signum)
+    for _ in range(10):  # and more while it stops
+        time.sleep(0.05)
+        if run.process.poll() is None:
+            run.process.send_signal(signum)
+    try:
+        code = run.process.wait(10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"make run did not exit within 10 s of {signum.name}:\n{run.output}")
+    stopped_in = time.monotonic() - sent
+    run.close()
+    assert code == 0, run.output
+    assert "Traceback" not in run.output
+    assert run.lines[-1] == "Stopped.", run.output
+    assert stopped_in < 10
+
+
+def test_make_run_shows_function_logs_with_the_setting(make_run: Callable[..., MakeRun]) -> None:
+    run = make_run({"LOCAL_FUNCTION_LOGS": "1"})
+    run.wait_for(READY)
+    # The URL is printed first all the same, then the demo store's install logs; each line names its function.
+    assert run.lines[0].startswith("http://127.0.0.1:"), run.output
+    logs = [json.loads(line) for line in run.lines if line.startswith('{"level"')]
+    assert any(line["service"] == "connect_callback" and line["message"] == "Store installed" for line in logs)
+    assert all(line["function_name"].endswith(f"-{line['service'].title().replace('_', '')}Function") for line in logs)
+    run.process.send_signal(signal.SIGTERM)
+    assert run.process.wait(10) == 0
