@@ -1,6 +1,11 @@
 """The reliability run: many Ecwid changes, delivered as webhooks shuffled and duplicated, while Ecwid and
 TikTok misbehave; at the end every TikTok catalog must equal what a fault-free full sync would produce.
 
+Some changes put promotional text (reliability.refusals.MARKER) in a product's name, which the sandbox TikTok
+refuses the whole upload request for (40002 naming the title); later changes take it out again. A SKU whose name
+still carries it at the end is expected rejected on the store's page with TikTok's message, and not on TikTok as
+it is now: absent, or the version TikTok accepted before the marker came (a refused request changes nothing).
+
 Used by `make chaos` (the full size) and by a pytest case (a tenth of it).
 """
 
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +22,7 @@ import boto3
 import httpx
 
 from localrun.stack import LocalStack, local_stack
+from reliability.refusals import ISSUE, MARKER, refuse_marked_titles
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore, Variation
 from tiktok_channel.adapters.images import read_image_size
@@ -38,9 +45,14 @@ class Report:
     retries: int = 0
     dead_letters: int = 0
     redriven: int = 0
+    lost: int = 0  # messages left on the dead-letter queue after the redrive
+    lost_sample: dict[str, int] = field(default_factory=dict)  # some of them, by store and kind
     tiktok_calls: int = 0
     ecwid_calls: int = 0
     faults: dict[str, int] = field(default_factory=dict)
+    marked: int = 0  # changes that put TikTok's refused text in a name
+    unmarked: int = 0  # changes that took it out
+    refused_at_end: int = 0  # SKUs whose name still carries it: expected rejected, not on TikTok as they are
     mismatches: dict[int, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -58,9 +70,12 @@ class Report:
             "retries": self.retries,
             "dead_letters": self.dead_letters,
             "redriven": self.redriven,
+            "dead_letters_after_redrive": {"count": self.lost, "sample": self.lost_sample},
             "tiktok_calls_per_change": round(self.tiktok_calls / max(1, self.changes), 2),
             "ecwid_calls_per_change": round(self.ecwid_calls / max(1, self.changes), 2),
             "faults_injected": self.faults,
+            "refusing_changes": {"marked": self.marked, "unmarked": self.unmarked},
+            "refused_skus_at_end": self.refused_at_end,
             "converged": self.converged,
             "mismatches": {str(k): v[:10] for k, v in self.mismatches.items()},
             "seconds": round(self.seconds, 1),
@@ -73,18 +88,18 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
     # TikTok's five-minute pause and the retry backoff, scaled down so the run takes a minute, not hours.
     parameters = {"TikTokPauseSeconds": "0.3", "RetryBaseSeconds": "1", "LogLevel": "WARNING"}
     with local_stack(parameters=parameters, ecwid_options={"retry_after_seconds": 1}) as stack:
+        stack.tiktok.request_refusal_rules.append(refuse_marked_titles())
         ecwid_stores = [_build_store(stack, FIRST_STORE + n, products, rng) for n in range(stores)]
         for store in ecwid_stores:
             assert stack.connect(store.store_id).status_code == 302
         _drain(stack, Report(stores, changes, 0))
         stack.ecwid.take_webhooks()
 
-        for _ in range(changes):
-            _change(rng.choice(ecwid_stores), rng)
+        kinds: Counter[str] = Counter(_change(rng.choice(ecwid_stores), rng) for _ in range(changes))
         webhooks = stack.ecwid.take_webhooks()
         deliveries = webhooks + [rng.choice(webhooks) for _ in range(duplicates)]
         rng.shuffle(deliveries)
-        report = Report(stores, changes, len(deliveries))
+        report = Report(stores, changes, len(deliveries), marked=kinds["mark"], unmarked=kinds["unmark"])
 
         stack.tiktok.reset_calls()
         stack.ecwid.reset_calls()
@@ -96,6 +111,8 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
         queue = SqsCatalogQueue(boto3.client("sqs"), stack.resources.queues["CatalogQueue"])
         report.redriven = queue.redrive(stack.resources.queues["CatalogDeadLetterQueue"])
         _drain(stack, report)
+        report.lost = stack.queued("CatalogDeadLetterQueue")
+        report.lost_sample = _dead_letters(stack)
         report.faults = dict(stack.tiktok.faults.injected + stack.ecwid.faults.injected)
         report.tiktok_calls = len(stack.tiktok.calls_to(TIKTOK))
         report.ecwid_calls = len(stack.ecwid.calls_to(ECWID_API))
@@ -103,7 +120,8 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
         stack.ecwid.faults.clear()
 
         for store in ecwid_stores:
-            mismatches = _compare(stack, store)
+            mismatches, refused = _compare(stack, store)
+            report.refused_at_end += refused
             if mismatches:
                 report.mismatches[store.store_id] = mismatches
     report.seconds = time.monotonic() - started
@@ -128,10 +146,23 @@ def _build_store(stack: LocalStack, store_id: int, products: int, rng: random.Ra
     return store
 
 
-def _change(store: EcwidStore, rng: random.Random) -> None:
+def _change(store: EcwidStore, rng: random.Random) -> str:
+    """One change to the store; its kind ("new" when there was no product to change)."""
     product_ids = list(store.products)
     kind = rng.choice(
-        ["price", "title", "stock", "image", "new", "delete", "add_variation", "remove_variation", "category"]
+        [
+            "price",
+            "title",
+            "stock",
+            "image",
+            "new",
+            "delete",
+            "add_variation",
+            "remove_variation",
+            "category",
+            "mark",
+            "unmark",
+        ]
     )
     if kind == "new" or not product_ids:
         store.add_product(
@@ -139,10 +170,17 @@ def _change(store: EcwidStore, rng: random.Random) -> None:
             round(rng.uniform(5, 90), 2),
             category_ids=[rng.choice(list(store.categories))],
         )
-        return
-    product_id = rng.choice(product_ids)
+        return "new"
+    marked = [p for p in product_ids if MARKER in store.products[p].name]
+    if kind == "unmark" and not marked:
+        kind = "mark"  # nothing to take it out of: put it in somewhere, so that refusals keep coming
+    product_id = rng.choice(marked if kind == "unmark" else product_ids)
     product = store.products[product_id]
-    if kind == "price":
+    if kind == "mark":
+        store.update_product(product_id, name=f"{product.name} {MARKER}")
+    elif kind == "unmark":
+        store.update_product(product_id, name=product.name.replace(f" {MARKER}", ""))
+    elif kind == "price":
         store.update_product(product_id, price=round(rng.uniform(5, 90), 2))
     elif kind == "title":
         store.update_product(product_id, name=f"{product.name.split(' v')[0]} v{rng.randrange(100)}")
@@ -160,6 +198,7 @@ def _change(store: EcwidStore, rng: random.Random) -> None:
     else:
         category = rng.choice(list(store.categories))
         store.update_category(category, enabled=not store.categories[category].enabled)
+    return kind
 
 
 def _faults_on(stack: LocalStack, seed: int) -> None:
@@ -188,17 +227,57 @@ def _drain(stack: LocalStack, report: Report) -> None:
     report.dead_letters = max(report.dead_letters, stack.queued("CatalogDeadLetterQueue"))
 
 
+def _dead_letters(stack: LocalStack) -> dict[str, int]:
+    """Messages on the dead-letter queue by store and kind ("5003 product.updated"), left there; a FIFO queue gives
+    only the first messages of each store's group while those are held, so this is a sample."""
+    sqs = boto3.client("sqs")
+    url = stack.resources.queues["CatalogDeadLetterQueue"]
+    kinds: Counter[str] = Counter()
+    handles = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            body = json.loads(message["Body"])
+            kinds[f"{body.get('store_id')} {body.get('event_type') or body.get('kind')}"] += 1
+            handles.append(message["ReceiptHandle"])
+    for handle in handles:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return dict(sorted(kinds.items()))
+
+
 # -- what a fault-free full sync would produce ----------------------------------------------------
-def _compare(stack: LocalStack, store: EcwidStore) -> list[str]:
+def _compare(stack: LocalStack, store: EcwidStore) -> tuple[list[str], int]:
+    """What differs from a fault-free full sync, and how many SKUs TikTok refuses as they are now."""
     expected = expected_catalog(stack, store.store_id)
     actual = stack.tiktok_catalog(store.store_id)
-    problems = [f"missing {sku}" for sku in sorted(expected.keys() - actual.keys())]
+    refused = {sku for sku, fields in expected.items() if MARKER in str(fields.get("title", ""))}
+    problems = _refused_problems(stack, store.store_id, refused, actual)
+    expected = {sku: fields for sku, fields in expected.items() if sku not in refused}
+    actual = {sku: fields for sku, fields in actual.items() if sku not in refused}
+    problems += [f"missing {sku}" for sku in sorted(expected.keys() - actual.keys())]
     problems += [f"extra {sku}" for sku in sorted(actual.keys() - expected.keys())]
     problems += [
         f"differs {sku}: {sorted(k for k in expected[sku] if expected[sku].get(k) != actual[sku].get(k))}"
         for sku in sorted(expected.keys() & actual.keys())
         if expected[sku] != actual[sku]
     ]
+    return problems, len(refused)
+
+
+def _refused_problems(stack: LocalStack, store_id: int, refused: set[str], actual: dict[str, Any]) -> list[str]:
+    """Each SKU TikTok refuses as it is now: shown rejected with TikTok's message; on TikTok only in a version
+    TikTok accepted before (never one carrying the refused text), and then known to the app as on TikTok."""
+    records = stack.sku_items(store_id, fields=("status", "reasons", "on_tiktok"))
+    problems = []
+    for sku in sorted(refused):
+        record = records.get(sku, {})
+        messages = [str(reason.get("message", "")) for reason in record.get("reasons", [])]
+        if record.get("status") != "rejected" or not any(ISSUE in message for message in messages):
+            problems.append(f"refused {sku} shown {record.get('status')} {messages[:1]}")
+        if sku in actual and (MARKER in str(actual[sku].get("title", "")) or not record.get("on_tiktok")):
+            problems.append(f"refused {sku} on TikTok as {actual[sku].get('title')!r}")
     return problems
 
 
