@@ -55,7 +55,7 @@ from tiktok_channel.errors import (
     TikTokTokenRevoked,
 )
 from tiktok_channel.models.catalog import SkuRecord, SkuStatus, SyncRun
-from tiktok_channel.models.cleanup import CleanupItem
+from tiktok_channel.models.cleanup import SKUS_PER_CHUNK, CleanupItem, SkuChunk
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidProduct, ProductPage
 from tiktok_channel.models.messages import QueueMessage, encode_message
@@ -65,10 +65,12 @@ from tiktok_channel.models.store import (
     PendingConnection,
     ProductCounts,
     RemoteCleanup,
+    ReviewCandidate,
     Store,
     StoreStatus,
     SyncState,
     TikTokConnection,
+    TikTokCounts,
 )
 from tiktok_channel.models.storefront import StorefrontMove, StorefrontRecord
 from tiktok_channel.models.tiktok import (
@@ -76,6 +78,7 @@ from tiktok_channel.models.tiktok import (
     BusinessCenterList,
     BusinessProfile,
     CatalogItem,
+    CatalogOverview,
     CatalogSummary,
     CreatedCatalog,
     CreatedPixel,
@@ -184,6 +187,10 @@ def sku_key(store_id: int, sku_id: str) -> Key:
 
 def _cleanup_key(store_id: int, cleanup_id: str) -> Key:
     return (f"STORE#{store_id}", f"CLEANUP#{cleanup_id}")
+
+
+def _chunk_key(store_id: int, cleanup_id: str, first_sku: str) -> Key:
+    return (f"STORE#{store_id}", f"CLEANUP_SKUS#{cleanup_id}#{first_sku}")
 
 
 def _image_key(url: str) -> Key:
@@ -328,8 +335,14 @@ class FakeStoreRepository:
     def save_sync(self, store_id: int, epoch: int, sync: SyncState, products: ProductCounts | None = None) -> None:
         item = self._at_epoch(store_id, epoch)
         item.update({"sync": _map(sync)} if products is None else {"sync": _map(sync), "products": _map(products)})
+        checked = sync.reviews_checked_at or sync.last_finished_at
+        if products is not None and products.pending > 0 and checked:
+            item.update({"review_shard": f"REVIEW#{store_id % CONNECTED_SHARDS:02d}", "review_due": checked})
+        elif products is not None and products.pending <= 0:
+            item.pop("review_shard", None)
+            item.pop("review_due", None)
 
-    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int]) -> None:
+    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int], *, now: str) -> None:
         moves = {status: change for status, change in changes.items() if change}
         if not moves:
             return
@@ -340,6 +353,36 @@ class FakeStoreRepository:
             )
         for status, change in moves.items():
             item["products"][status] = item["products"].get(status, 0) + change
+        pending = item["products"].get("pending", 0)
+        if pending > 0 and "review_shard" not in item:
+            item.update({"review_shard": f"REVIEW#{store_id % CONNECTED_SHARDS:02d}", "review_due": now})
+        elif pending <= 0:
+            item.pop("review_shard", None)
+            item.pop("review_due", None)
+
+    def stores_to_review(self) -> list[ReviewCandidate]:
+        found = [
+            ReviewCandidate(
+                store_id=int(item["store_id"]),
+                epoch=int(item.get("epoch", 0)),
+                pending=int(item["products"].get("pending", 0)),
+                due=item["review_due"],
+            )
+            for item in self._t.items.values()
+            if "review_shard" in item and "review_due" in item and item["products"].get("pending", 0) > 0
+        ]
+        return sorted(found, key=lambda candidate: candidate.due)
+
+    def leave_review_index(self, store_id: int) -> None:
+        item = self._t.items.get(store_key(store_id))
+        if item is not None:
+            item.pop("review_shard", None)
+            item.pop("review_due", None)
+
+    def mark_reviewed(self, store_id: int, epoch: int, *, checked_at: str, counts: TikTokCounts) -> None:
+        item = self._at_epoch(store_id, epoch)
+        item.setdefault("sync", {})["reviews_checked_at"] = checked_at
+        item.update({"tiktok_counts": _map(counts), "review_due": checked_at})
 
     def set_notice(
         self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None
@@ -512,22 +555,50 @@ class FakeCleanupRepository:
                 retired += 1
         return retired
 
-    def purge_catalog(self, store_id: int, *, time_left: Callable[[], bool]) -> bool:
+    def purge_catalog(
+        self, store_id: int, *, time_left: Callable[[], bool], keep_for: str | None = None, at: float = 0.0
+    ) -> bool:
         pk = f"STORE#{store_id}"
+        skus = self._t.query(pk, "SKU#")
+        for start in range(0, len(skus), SKUS_PER_CHUNK):
+            page = skus[start : start + SKUS_PER_CHUNK]
+            if not time_left():
+                return False
+            sku_ids = [item["sku_id"] for _, item in page if item.get("on_tiktok")]
+            if keep_for is not None and sku_ids:  # written before the SKU items go
+                chunk = SkuChunk(store_id=store_id, cleanup_id=keep_for, first_sku=sku_ids[0], sku_ids=sku_ids)
+                self._t.items[_chunk_key(store_id, keep_for, chunk.first_sku)] = {
+                    **_map(chunk),
+                    "ttl": int(at) + CLEANUP_TTL_SECONDS,
+                }
+            for batch in range(0, len(page), _PURGE_BATCH):
+                if batch and not time_left():
+                    return False
+                self._delete([key for key, _ in page[batch : batch + _PURGE_BATCH]])
         keys: list[Key] = [(pk, "CATEGORIES")]
-        for prefix in ("SKU#", "RUN#"):
-            for key, _ in self._t.query(pk, prefix):
-                keys.append(key)
-                if len(keys) >= _PURGE_BATCH:
-                    if not time_left():
-                        return False
-                    self._delete(keys)
-                    keys = []
+        for key, _ in self._t.query(pk, "RUN#"):
+            keys.append(key)
+            if len(keys) >= _PURGE_BATCH:
+                if not time_left():
+                    return False
+                self._delete(keys)
+                keys = []
         self._delete(keys)
         return True
 
     def pending(self, store_id: int) -> list[CleanupItem]:
         return [CleanupItem.model_validate(item) for _, item in self._t.query(f"STORE#{store_id}", "CLEANUP#")]
+
+    def sku_chunks(self, store_id: int, cleanup_id: str) -> Iterator[SkuChunk]:
+        for _, item in self._t.query(f"STORE#{store_id}", f"CLEANUP_SKUS#{cleanup_id}#"):
+            yield SkuChunk.model_validate(item)
+
+    def drop_chunk(self, chunk: SkuChunk) -> None:
+        self._t.items.pop(_chunk_key(chunk.store_id, chunk.cleanup_id, chunk.first_sku), None)
+
+    def chunks(self, store_id: int) -> list[SkuChunk]:
+        """Every SKU chunk the store's cleanups keep (for tests)."""
+        return [SkuChunk.model_validate(item) for _, item in self._t.query(f"STORE#{store_id}", "CLEANUP_SKUS#")]
 
     def save_progress(self, item: CleanupItem) -> None:
         stored = self._t.items.get(_cleanup_key(item.store_id, item.cleanup_id))
@@ -542,6 +613,8 @@ class FakeCleanupRepository:
 
     def finish(self, item: CleanupItem) -> None:
         self._t.items.pop(_cleanup_key(item.store_id, item.cleanup_id), None)
+        for key, _ in self._t.query(f"STORE#{item.store_id}", f"CLEANUP_SKUS#{item.cleanup_id}#"):
+            self._t.items.pop(key, None)
 
     def set_outcome(self, store_id: int, outcome: RemoteCleanup) -> None:
         store = self._t.items.get(store_key(store_id))
@@ -1365,6 +1438,16 @@ class FakeTikTok(_Faults):
         if not self.feed_log_files_served or url not in self._feed_log_files:
             raise TikTokError("TikTok's feed log file answered HTTP 404")
         return list(self._feed_log_files[url])
+
+    def catalog_overview(self, token: str, *, bc_id: str, catalog_id: str) -> CatalogOverview:
+        self._call("catalog_overview")
+        catalog = self._catalog(token, bc_id, catalog_id)
+        statuses = [product.audit_status for product in catalog.products.values()]
+        return CatalogOverview(
+            approved=statuses.count("approved"),
+            processing=statuses.count("processing"),
+            rejected=statuses.count("rejected"),
+        )
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]:
         self._call("products_by_sku")

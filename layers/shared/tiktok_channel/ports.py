@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 from tiktok_channel.catalog.mapping import ImageSize
 from tiktok_channel.models.catalog import SkuRecord, SkuStatus, SyncRun
-from tiktok_channel.models.cleanup import CleanupItem
+from tiktok_channel.models.cleanup import CleanupItem, SkuChunk
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidProduct, ProductPage
 from tiktok_channel.models.messages import QueueMessage
@@ -23,10 +23,12 @@ from tiktok_channel.models.store import (
     PendingConnection,
     ProductCounts,
     RemoteCleanup,
+    ReviewCandidate,
     Store,
     StoreStatus,
     SyncState,
     TikTokConnection,
+    TikTokCounts,
 )
 from tiktok_channel.models.storefront import StorefrontMove, StorefrontRecord
 from tiktok_channel.models.tiktok import (
@@ -34,6 +36,7 @@ from tiktok_channel.models.tiktok import (
     BusinessCenterList,
     BusinessProfile,
     CatalogItem,
+    CatalogOverview,
     CatalogSummary,
     CreatedCatalog,
     CreatedPixel,
@@ -66,7 +69,22 @@ class StoreRepository(Protocol):
 
     def save_sync(self, store_id: int, epoch: int, sync: SyncState, products: ProductCounts | None = None) -> None: ...
 
-    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int]) -> None: ...
+    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int], *, now: str) -> None:
+        """Move the product counts atomically; the store enters the pending-reviews index when its pending count
+        becomes positive (due `now`), and leaves it when it reaches 0."""
+        ...
+
+    def stores_to_review(self) -> list[ReviewCandidate]:
+        """Every store with SKUs pending TikTok's review, the longest since its last check first."""
+        ...
+
+    def leave_review_index(self, store_id: int) -> None:
+        """A store no longer connected stops being a review candidate."""
+        ...
+
+    def mark_reviewed(self, store_id: int, epoch: int, *, checked_at: str, counts: TikTokCounts) -> None:
+        """TikTok's review statuses were read at `checked_at` (ISO 8601): the store waits its turn again."""
+        ...
 
     def set_notice(
         self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None
@@ -141,15 +159,29 @@ class CleanupRepository(Protocol):
 
     def retire_states(self, store_id: int) -> int: ...
 
-    def purge_catalog(self, store_id: int, *, time_left: Callable[[], bool]) -> bool:
-        """Delete the store's catalog records while `time_left()`; True once none is left."""
+    def purge_catalog(
+        self, store_id: int, *, time_left: Callable[[], bool], keep_for: str | None = None, at: float = 0.0
+    ) -> bool:
+        """Delete the store's catalog records while `time_left()`; True once none is left.
+
+        With `keep_for` (a cleanup id), the sku_ids of the SKU items on TikTok are first written into that
+        cleanup's chunks (≤ 1,000 each, expiring with cleanups from `at`), and only then are the items deleted.
+        """
         ...
 
-    def pending(self, store_id: int) -> list[CleanupItem]: ...
+    def pending(self, store_id: int) -> list[CleanupItem]:
+        """The store's cleanup items (never their SKU chunks)."""
+        ...
+
+    def sku_chunks(self, store_id: int, cleanup_id: str) -> Iterator[SkuChunk]: ...
+
+    def drop_chunk(self, chunk: SkuChunk) -> None: ...
 
     def save_progress(self, item: CleanupItem) -> None: ...
 
-    def finish(self, item: CleanupItem) -> None: ...
+    def finish(self, item: CleanupItem) -> None:
+        """Forget the item (its token) and any SKU chunk it still has."""
+        ...
 
     def set_outcome(self, store_id: int, outcome: RemoteCleanup) -> None: ...
 
@@ -268,6 +300,8 @@ class TikTokApi(Protocol):
         ...
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]: ...
+
+    def catalog_overview(self, token: str, *, bc_id: str, catalog_id: str) -> CatalogOverview: ...
 
     def iter_catalog_products(self, token: str, *, bc_id: str, catalog_id: str) -> Iterator[CatalogItem]: ...
 

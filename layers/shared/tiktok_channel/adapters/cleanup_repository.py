@@ -4,7 +4,11 @@ The store item and the storefront item change in one transaction with the cleanu
 
 Keys: a remote cleanup is (STORE#<id>, CLEANUP#<cleanup_id>) with a TTL; it keeps the KMS-encrypted TikTok
 token of a connection that was taken down here until TikTok confirmed the disconnect and the revocation.
-The store's catalog items (SKU#…, RUN#…, CATEGORIES) are deleted in pages of 25 (BatchWriteItem's limit).
+Its SKU chunks are (STORE#<id>, CLEANUP_SKUS#<cleanup_id>#<first sku_id>) with the same TTL, each ≤ 1,000
+sku_ids to delete from TikTok's catalog (the prefix is not "CLEANUP#…", so `pending` never reads them).
+The store's catalog items (SKU#…, RUN#…, CATEGORIES) are deleted in pages of 25 (BatchWriteItem's limit);
+SKU items a page at a time of ≤ 1,000, after the sku_ids of those on TikTok were written into a chunk (a
+crash between the two writes the chunk again; TikTok deletes a SKU twice harmlessly).
 """
 
 from __future__ import annotations
@@ -18,19 +22,23 @@ from tiktok_channel.adapters.dynamo_items import attribute, from_item, is_condit
 from tiktok_channel.adapters.store_repository import state_key, store_key
 from tiktok_channel.adapters.storefront_repository import storefront_key
 from tiktok_channel.errors import ConcurrentUpdate
-from tiktok_channel.models.cleanup import CleanupItem
+from tiktok_channel.models.cleanup import SKUS_PER_CHUNK, CleanupItem, SkuChunk
 from tiktok_channel.models.store import ProductCounts, RemoteCleanup, Store, SyncState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CLEANUP_TTL_SECONDS = 30 * 86_400  # a safety net: an item normally goes as soon as TikTok confirmed
-_CATALOG_PREFIXES = ("SKU#", "RUN#")
+_CHUNK_PREFIX = "CLEANUP_SKUS#"
 _BATCH_WRITE = 25
 
 
 def cleanup_key(store_id: int, cleanup_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"CLEANUP#{cleanup_id}"}}
+
+
+def chunk_key(store_id: int, cleanup_id: str, first_sku: str) -> dict[str, Any]:
+    return {"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": f"{_CHUNK_PREFIX}{cleanup_id}#{first_sku}"}}
 
 
 class DynamoCleanupRepository:
@@ -130,24 +138,65 @@ class DynamoCleanupRepository:
                     raise
         return retired
 
-    def purge_catalog(self, store_id: int, *, time_left: Callable[[], bool]) -> bool:
-        """Delete the store's SKU items, sync runs and hidden categories; False when time ran out first."""
+    def purge_catalog(
+        self, store_id: int, *, time_left: Callable[[], bool], keep_for: str | None = None, at: float = 0.0
+    ) -> bool:
+        """Delete the store's SKU items (their sku_ids on TikTok kept first in `keep_for`'s chunks), sync runs
+        and hidden categories; False when time ran out first."""
+        page: list[dict[str, Any]] = []
+        for item in self._query(store_id, "SKU#", projection="pk, sk, on_tiktok"):
+            page.append(item)
+            if len(page) >= SKUS_PER_CHUNK:
+                if not self._purge_skus(store_id, page, keep_for, at, time_left):
+                    return False
+                page = []
+        if not self._purge_skus(store_id, page, keep_for, at, time_left):
+            return False
         keys: list[dict[str, Any]] = [{"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": "CATEGORIES"}}]
-        for prefix in _CATALOG_PREFIXES:
-            for item in self._query(store_id, prefix, projection="pk, sk"):
-                keys.append({"pk": item["pk"], "sk": item["sk"]})
-                if len(keys) >= _BATCH_WRITE:
-                    if not time_left():
-                        return False
-                    self._delete(keys)
-                    keys = []
-        if keys:
-            self._delete(keys)
+        for item in self._query(store_id, "RUN#", projection="pk, sk"):
+            keys.append({"pk": item["pk"], "sk": item["sk"]})
+            if len(keys) >= _BATCH_WRITE:
+                if not time_left():
+                    return False
+                self._delete(keys)
+                keys = []
+        self._delete(keys)
+        return True
+
+    def _purge_skus(
+        self, store_id: int, page: list[dict[str, Any]], keep_for: str | None, at: float, time_left: Callable[[], bool]
+    ) -> bool:
+        if not page:
+            return True
+        if not time_left():
+            return False
+        sku_ids = [item["sk"]["S"].removeprefix("SKU#") for item in page if item.get("on_tiktok", {}).get("BOOL")]
+        if keep_for is not None and sku_ids:
+            chunk = SkuChunk(store_id=store_id, cleanup_id=keep_for, first_sku=sku_ids[0], sku_ids=sku_ids)
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    **chunk_key(store_id, keep_for, chunk.first_sku),
+                    **model_attributes(chunk),
+                    "ttl": attribute(int(at) + CLEANUP_TTL_SECONDS),
+                },
+            )
+        for start in range(0, len(page), _BATCH_WRITE):
+            if start and not time_left():
+                return False
+            self._delete([{"pk": item["pk"], "sk": item["sk"]} for item in page[start : start + _BATCH_WRITE]])
         return True
 
     # -- remote cleanup items --------------------------------------------------------------------
     def pending(self, store_id: int) -> list[CleanupItem]:
         return [CleanupItem.model_validate(from_item(item)) for item in self._query(store_id, "CLEANUP#")]
+
+    def sku_chunks(self, store_id: int, cleanup_id: str) -> Iterator[SkuChunk]:
+        for item in self._query(store_id, f"{_CHUNK_PREFIX}{cleanup_id}#"):
+            yield SkuChunk.model_validate(from_item(item))
+
+    def drop_chunk(self, chunk: SkuChunk) -> None:
+        self._db.delete_item(TableName=self._table, Key=chunk_key(chunk.store_id, chunk.cleanup_id, chunk.first_sku))
 
     def save_progress(self, item: CleanupItem) -> None:
         """Record a try that did not finish: the steps TikTok confirmed, the tries so far and the last error."""
@@ -172,8 +221,12 @@ class DynamoCleanupRepository:
             # Finished by another request or worker meanwhile: nothing left to record.
 
     def finish(self, item: CleanupItem) -> None:
-        """TikTok confirmed everything: the token is forgotten."""
+        """TikTok confirmed everything: the token is forgotten, and chunks left (a revoked token's) with it."""
         self._db.delete_item(TableName=self._table, Key=cleanup_key(item.store_id, item.cleanup_id))
+        prefix = f"{_CHUNK_PREFIX}{item.cleanup_id}#"
+        left = [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(item.store_id, prefix, projection="pk, sk")]
+        for start in range(0, len(left), _BATCH_WRITE):
+            self._delete(left[start : start + _BATCH_WRITE])
 
     def set_outcome(self, store_id: int, outcome: RemoteCleanup) -> None:
         """Show on the store how telling TikTok went (the store may have been reconnected meanwhile)."""
@@ -210,7 +263,7 @@ class DynamoCleanupRepository:
             yield from page["Items"]
 
     def _delete(self, keys: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self._table: [{"DeleteRequest": {"Key": key}} for key in keys]}
+        pending: dict[str, Any] = {self._table: [{"DeleteRequest": {"Key": key}} for key in keys]} if keys else {}
         while pending:
             answer = self._db.batch_write_item(RequestItems=pending)
             pending = dict(answer.get("UnprocessedItems") or {})

@@ -7,9 +7,11 @@ items are deleted. An uninstall also deletes the Ecwid token and the merchant's 
 disconnect keeps the Ecwid token, so the merchant can connect again (that first sync replaces the catalog).
 
 TikTok is told afterwards: a cleanup item per connection keeps the KMS-encrypted TikTok token until TikTok
-confirmed each step (storefront and business profile disconnected, token revoked). The request tries at
-once within a short budget; what TikTok did not confirm is retried by the catalog worker from a "cleanup"
-message, with the worker's backoff. A token TikTok already revoked (40105) means every step is done.
+confirmed each step: the store's products deleted from its catalog (services/disconnect_catalog.py, from the
+SKU chunks the purge of the SKU items wrote; only once the purge is complete), the storefront and the
+business profile disconnected, the token revoked. The request tries at once within a short budget; what
+TikTok did not confirm is retried by the catalog worker from a "cleanup" message, with the worker's backoff.
+A token TikTok already revoked (40105) means every step is done.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ from tiktok_channel.errors import (
 from tiktok_channel.models.cleanup import CleanupItem, CleanupStep
 from tiktok_channel.models.messages import CleanupMessage
 from tiktok_channel.models.store import RemoteCleanup, Store
+from tiktok_channel.services.disconnect_catalog import (
+    cleanup_id_of,
+    delete_catalog_products,
+    newer_connections,
+    purge_store_catalog,
+    waits_for_purge,
+)
+from tiktok_channel.services.feed_logs import FEED_LOG_WAITS
 
 if TYPE_CHECKING:
     from tiktok_channel.ports import Services, TikTokApi
@@ -48,6 +58,7 @@ metrics = Metrics()
 REQUEST_BUDGET_SECONDS = 8.0
 PURGE_BUDGET_SECONDS = 10.0  # catalog items left after it are deleted by the worker's cleanup message
 WORKER_RESERVE_SECONDS = 30.0  # the worker stops starting TikTok calls this long before its timeout
+QUICK_FEED_LOG_WAITS = (0.5, 1.0, 2.0)  # while the merchant waits; the worker waits FEED_LOG_WAITS
 
 RemoteState = Literal["done", "pending"]
 
@@ -105,15 +116,12 @@ def run_cleanup(services: Services, message: CleanupMessage, *, remaining_second
         return remaining_seconds() > WORKER_RESERVE_SECONDS
 
     store = services.stores.get(message.store_id)
-    # Only while the store is still disconnected at this epoch: after a reconnect the items are the new
-    # connection's. Items an old sync wrote after the disconnect are caught here, since the store's FIFO
-    # group delivers this message after that sync.
-    still_disconnected = (
-        store is not None and store.epoch == message.epoch and store.tiktok is None and store.status != "connected"
-    )
-    if still_disconnected and not services.cleanups.purge_catalog(message.store_id, time_left=time_left):
-        raise CleanupUnfinished(f"store {message.store_id}: catalog items left to delete")
     items = services.cleanups.pending(message.store_id)
+    # Items an old sync wrote after the disconnect are caught here, since the store's FIFO group delivers
+    # this message after that sync. Only while the store is disconnected: after a reconnect the items are
+    # the new connection's.
+    if not purge_store_catalog(services, store, items, time_left):
+        raise CleanupUnfinished(f"store {message.store_id}: catalog items left to delete")
     if not items:
         return "done"
     told = _tell_tiktok(services, services.tiktok(), items, time_left)
@@ -148,7 +156,9 @@ def _take_down(services: Services, store_id: int, *, uninstall: bool) -> Disconn
             )
         except ConcurrentUpdate:
             continue
-        store = store.model_copy(update={"epoch": epoch})
+        store = store.model_copy(
+            update={"epoch": epoch, "status": "disconnected", "tiktok": None, "pending_connection": None}
+        )
         changed = True
         break
     else:
@@ -157,17 +167,25 @@ def _take_down(services: Services, store_id: int, *, uninstall: bool) -> Disconn
         )
     assert store is not None
     purged = True
+    items = services.cleanups.pending(store_id)
     if changed:
         services.cleanups.retire_states(store_id)
+    if changed or items:
         purge_deadline = time.monotonic() + PURGE_BUDGET_SECONDS
-        purged = services.cleanups.purge_catalog(store_id, time_left=lambda: time.monotonic() < purge_deadline)
+        purged = purge_store_catalog(services, store, items, lambda: time.monotonic() < purge_deadline)
 
     remote: RemoteState = "done"
-    items = services.cleanups.pending(store_id)
     if items:
+        # The products are deleted from TikTok only once every SKU is in a chunk: else the worker does it all.
+        ready = [item for item in items if not waits_for_purge(item, store, purged)]
         deadline = time.monotonic() + REQUEST_BUDGET_SECONDS
         quick = services.tiktok(while_merchant_waits=True)
-        told = _tell_tiktok(services, quick, items, lambda: time.monotonic() < deadline)
+        told = _tell_tiktok(
+            services, quick, ready, lambda: time.monotonic() < deadline, feed_log_waits=QUICK_FEED_LOG_WAITS
+        )
+        held = [item for item in items if item not in ready]
+        told.unfinished.extend(held)
+        told.attempts = max([told.attempts, *(item.attempts for item in held)])
         _record(services, store_id, told)
         if told.unfinished:
             remote = "pending"
@@ -196,32 +214,43 @@ def _needs_local_cleanup(store: Store, *, uninstall: bool) -> bool:
 
 
 def _cleanups_of(store: Store, epoch: int, *, uninstall: bool, now: str) -> list[CleanupItem]:
-    """One cleanup item per TikTok token the store holds: the live connection's and a half-made one's."""
-    tokens = {
-        "connection": store.tiktok.access_token if store.tiktok else None,
-        "pending_connection": store.pending_connection.access_token if store.pending_connection else None,
+    """One cleanup item per TikTok token the store holds: the live connection's (with the catalog its products
+    are deleted from) and a half-made one's (nothing synced: no products to delete)."""
+    live = store.tiktok
+    connections = {
+        "connection": (live.access_token, live.bc_id, live.catalog_id) if live else None,
+        "pending_connection": (store.pending_connection.access_token, None, None) if store.pending_connection else None,
     }
     return [
         CleanupItem.model_validate(
             {
                 "store_id": store.store_id,
-                "cleanup_id": f"{epoch:010d}-{source}",
+                "cleanup_id": cleanup_id_of(epoch, source),
                 "epoch": epoch,
                 "source": source,
                 "reason": "uninstall" if uninstall else "disconnect",
                 "access_token": token,
+                "bc_id": bc_id,
+                "catalog_id": catalog_id,
                 "created_at": now,
                 "updated_at": now,
             }
         )
-        for source, token in tokens.items()
+        for source, found in connections.items()
+        if found is not None
+        for token, bc_id, catalog_id in [found]
         if token
     ]
 
 
 # -- the remote half -------------------------------------------------------------------------------
 def _tell_tiktok(
-    services: Services, tiktok: TikTokApi, items: list[CleanupItem], time_left: Callable[[], bool]
+    services: Services,
+    tiktok: TikTokApi,
+    items: list[CleanupItem],
+    time_left: Callable[[], bool],
+    *,
+    feed_log_waits: tuple[float, ...] = FEED_LOG_WAITS,
 ) -> _Told:
     """Run each item's steps; stop at the first failure (TikTok is likely down for all of them)."""
     told = _Told(unfinished=[])
@@ -232,7 +261,7 @@ def _tell_tiktok(
         item = item.model_copy(update={"attempts": item.attempts + 1, "updated_at": _iso(services.clock())})
         told.attempts = max(told.attempts, item.attempts)
         told.last_error = told.last_error or item.last_error
-        item, failure = _run_steps(services, tiktok, item, time_left)
+        item, failure = _run_steps(services, tiktok, item, time_left, feed_log_waits)
         if failure is not None:  # TikTok unavailable or paused (transient), or something unexpected
             error = _describe(failure)
             item = item.model_copy(update={"last_error": error})
@@ -257,7 +286,11 @@ def _tell_tiktok(
 
 
 def _run_steps(
-    services: Services, tiktok: TikTokApi, item: CleanupItem, time_left: Callable[[], bool]
+    services: Services,
+    tiktok: TikTokApi,
+    item: CleanupItem,
+    time_left: Callable[[], bool],
+    feed_log_waits: tuple[float, ...],
 ) -> tuple[CleanupItem, Exception | None]:
     """Take the item's remaining steps in order; answer the item with what TikTok confirmed, and the failure
     that stopped it (the steps before it stay confirmed)."""
@@ -267,14 +300,24 @@ def _run_steps(
         return item, failure
     platform = services.settings.tiktok_business_platform
     external_id = str(item.store_id)
-    calls: dict[CleanupStep, Callable[[], None]] = {
-        "shop_disconnect": lambda: tiktok.disconnect_shop(
-            token, business_platform=platform, external_business_id=external_id
+    calls: dict[CleanupStep, Callable[[], str | None]] = {
+        "catalog_delete": lambda: delete_catalog_products(
+            services, tiktok, token, item, time_left, feed_log_waits=feed_log_waits
         ),
-        "profile_disconnect": lambda: tiktok.disconnect_business_profile(
-            token, business_platform=platform, external_business_id=external_id
+        # After a reconnect, the store's storefront and business profile are the new connection's.
+        "shop_disconnect": lambda: _unless_reconnected(
+            services,
+            item,
+            lambda: tiktok.disconnect_shop(token, business_platform=platform, external_business_id=external_id),
         ),
-        "revoke_token": lambda: tiktok.revoke_token(token),
+        "profile_disconnect": lambda: _unless_reconnected(
+            services,
+            item,
+            lambda: tiktok.disconnect_business_profile(
+                token, business_platform=platform, external_business_id=external_id
+            ),
+        ),
+        "revoke_token": lambda: _confirmed(lambda: tiktok.revoke_token(token)),
     }
     for step in item.steps_left:
         if "token_revoked" in item.outcomes.values():
@@ -283,16 +326,28 @@ def _run_steps(
             break
         else:
             try:
-                outcome = _step(calls[step], step, item)
+                result = _step(calls[step], step, item)
             except Exception as failure:
                 return item, failure
+            if result is None:
+                break  # out of time within the step: what it finished stays finished
+            outcome = result
         item = item.model_copy(update={"outcomes": {**item.outcomes, step: outcome}})
     return item, None
 
 
-def _step(call: Callable[[], None], step: CleanupStep, item: CleanupItem) -> str:
+def _confirmed(call: Callable[[], object]) -> str:
+    call()
+    return "done"
+
+
+def _unless_reconnected(services: Services, item: CleanupItem, call: Callable[[], object]) -> str:
+    return "skipped_reconnected" if newer_connections(services.stores.get(item.store_id)) else _confirmed(call)
+
+
+def _step(call: Callable[[], str | None], step: CleanupStep, item: CleanupItem) -> str | None:
     try:
-        call()
+        return call()
     except TikTokTokenRevoked:
         return "token_revoked"  # 40105: TikTok no longer knows this token, so nothing hangs on it
     except TikTokRequestRejected as refusal:
@@ -305,7 +360,6 @@ def _step(call: Callable[[], None], step: CleanupStep, item: CleanupItem) -> str
             extra={"store_id": item.store_id, "step": step, "code": refusal.code, "request_id": refusal.request_id},
         )
         return f"refused_{refusal.code}"
-    return "done"
 
 
 def _record(services: Services, store_id: int, told: _Told) -> None:
