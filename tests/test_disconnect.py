@@ -1,8 +1,10 @@
 """Journey 6: Disconnect and uninstall, over HTTP through the gateway.
 
 The store is taken down here at once (epoch raised, disconnected, out of the sparse index, catalog items
-gone); TikTok is told at once when it answers, else the catalog worker retries from a "cleanup" message
-while a cleanup item keeps the encrypted TikTok token. Uninstall (Ecwid's application.uninstalled, through
+gone, the sku_ids on TikTok kept in the cleanup's chunks); TikTok is told at once when it answers (the
+products deleted from the catalog, confirmed by the feed log; the storefront and profile disconnected; the
+token revoked), else the catalog worker retries from a "cleanup" message while a cleanup item keeps the
+encrypted TikTok token. Uninstall (Ecwid's application.uninstalled, through
 the webhook receiver and the worker) does the same and forgets the Ecwid token and the phone number.
 """
 
@@ -28,6 +30,8 @@ TIKTOK_DOWN = FaultRule(kind="http_5xx", path_prefix="/open_api/")
 PROFILE_DISCONNECT = "/open_api/v1.3/tbp/business_profile/disconnect/"
 SHOP_DISCONNECT = "/open_api/v1.3/tbp/shop/connection/disconnect/"
 REVOKE = "/open_api/v1.3/oauth2/revoke_token/"
+PRODUCT_DELETE = "/open_api/v1.3/catalog/product/delete/"
+FEED_LOG = "/open_api/v1.3/catalog/product/log/"
 CATALOG_WRITES = ("/open_api/v1.3/catalog/product/upload/", "/open_api/v1.3/catalog/product/delete/")
 
 
@@ -75,6 +79,23 @@ def cleanup_items(stack: AppStack, store_id: int = STORE) -> list[dict[str, Any]
     return [item for item in stack.items(store_id) if str(item["sk"]).startswith("CLEANUP#")]
 
 
+def sku_chunks(stack: AppStack, store_id: int = STORE) -> list[dict[str, Any]]:
+    return [item for item in stack.items(store_id) if str(item["sk"]).startswith("CLEANUP_SKUS#")]
+
+
+def catalog_products(stack: AppStack, catalog_id: str) -> set[str]:
+    with stack.tiktok.lock:
+        return set(stack.tiktok.catalogs[catalog_id].products)
+
+
+def catalogs_holding(stack: AppStack, sku_ids: set[str]) -> dict[str, list[str]]:
+    """catalog_id → the given SKUs it holds, for every sandbox catalog holding any (each SKU listed once per
+    catalog: a catalog keeps one product per sku_id)."""
+    with stack.tiktok.lock:
+        found = {cid: sorted(set(c.products) & sku_ids) for cid, c in stack.tiktok.catalogs.items()}
+    return {cid: skus for cid, skus in found.items() if skus}
+
+
 def assert_clean_here(stack: AppStack, store_id: int, epoch_before: int) -> dict[str, Any]:
     """The store is disconnected here: what the merchant sees and what DynamoDB holds."""
     item = stack.store_item(store_id)
@@ -100,14 +121,25 @@ def test_disconnect_cleans_the_store_here_and_on_tiktok(stack: AppStack):
     synced_store(stack)
     before = stack.store_item(STORE)
     assert before["status"] == "connected"
+    catalog_id = before["tiktok"]["catalog_id"]
+    assert len(catalog_products(stack, catalog_id)) == 2  # the tiny print is held back
     [token] = tiktok_tokens(stack)
     stack.tiktok.reset_calls()
 
     answer = disconnect(stack)
 
     assert (answer.status_code, answer.json()) == (200, {"status": "disconnected", "remote_cleanup": "done"})
-    # TikTok: the storefront and the business profile are disconnected, then the token is revoked.
-    assert [c.path for c in stack.tiktok.calls] == [SHOP_DISCONNECT, PROFILE_DISCONNECT, REVOKE]
+    # TikTok: the products leave the catalog (the feed log confirms), the storefront and the business profile
+    # are disconnected, then the token is revoked.
+    assert [c.path for c in stack.tiktok.calls] == [
+        PRODUCT_DELETE,
+        FEED_LOG,
+        SHOP_DISCONNECT,
+        PROFILE_DISCONNECT,
+        REVOKE,
+    ]
+    assert catalog_products(stack, catalog_id) == set()
+    assert sku_chunks(stack) == []
     assert profile_connected(stack) is False
     assert tiktok_tokens(stack) == {token: True}
     # Here: clean at once, with the Ecwid token and the phone kept (the app stays installed).
@@ -161,6 +193,8 @@ def test_disconnect_while_tiktok_is_down_finishes_in_the_background(quick_retrie
     stack = quick_retries
     synced_store(stack)
     epoch = int(stack.store_item(STORE)["epoch"])
+    catalog_id = stack.store_item(STORE)["tiktok"]["catalog_id"]
+    skus = catalog_products(stack, catalog_id)
     [token] = tiktok_tokens(stack)
     stack.tiktok.faults.add(TIKTOK_DOWN)
 
@@ -169,7 +203,11 @@ def test_disconnect_while_tiktok_is_down_finishes_in_the_background(quick_retrie
     assert (answer.status_code, answer.json()) == (200, {"status": "disconnected", "remote_cleanup": "pending"})
     item = assert_clean_here(stack, STORE, epoch)  # clean here at once
     assert item["remote_cleanup"]["state"] == "pending"
-    [cleanup] = cleanup_items(stack)
+    [cleanup] = cleanup_items(stack)  # the SKU chunk is not a cleanup item
+    [chunk] = sku_chunks(stack)
+    assert set(chunk["sku_ids"]) == skus
+    assert int(chunk["ttl"]) == int(cleanup["ttl"])
+    assert catalog_products(stack, catalog_id) == skus  # still on TikTok until TikTok answers
     ciphertext = bytes(cleanup["access_token"])
     assert token.encode() not in ciphertext
     assert token not in repr(cleanup)  # only KMS ciphertext is kept
@@ -188,6 +226,8 @@ def test_disconnect_while_tiktok_is_down_finishes_in_the_background(quick_retrie
     assert stack.run_worker() == 1
 
     assert cleanup_items(stack) == []
+    assert sku_chunks(stack) == []
+    assert catalog_products(stack, catalog_id) == set()
     assert tiktok_tokens(stack) == {token: True}
     assert profile_connected(stack) is False
     outcome = stack.store_item(STORE)["remote_cleanup"]
@@ -206,8 +246,9 @@ def test_a_token_tiktok_already_revoked_means_done(stack: AppStack):
     answer = disconnect(stack)
 
     assert (answer.status_code, answer.json()) == (200, {"status": "disconnected", "remote_cleanup": "done"})
-    assert [c.path for c in stack.tiktok.calls] == [SHOP_DISCONNECT]  # 40105: nothing hangs on that token
+    assert [c.path for c in stack.tiktok.calls] == [PRODUCT_DELETE]  # 40105: nothing hangs on that token
     assert cleanup_items(stack) == []
+    assert sku_chunks(stack) == []  # nothing can be deleted with it: forgotten with the item
     assert_clean_here(stack, STORE, epoch)
 
 
@@ -265,12 +306,11 @@ def test_reconnecting_after_a_disconnect_starts_clean(stack: AppStack):
     catalog_id = stack.store_item(STORE)["tiktok"]["catalog_id"]
     assert disconnect(stack).json()["remote_cleanup"] == "done"
     disconnected_epoch = int(stack.store_item(STORE)["epoch"])
-    # While disconnected: the merchant deletes a product and adds one; TikTok's catalog still holds the old ones.
+    assert catalog_products(stack, catalog_id) == set()  # the disconnect removed the products from TikTok
+    # While disconnected: the merchant deletes a product and adds one.
     store.delete_product(cup)
     teapot = store.add_product("Teapot", 30)
     stack.ecwid.take_webhooks()
-    with stack.tiktok.lock:
-        assert set(stack.tiktok.catalogs[catalog_id].products) == {str(mug), str(cup)}
 
     session = stack.open_session(STORE)
     started = stack.start_connect(STORE, session)
@@ -284,7 +324,13 @@ def test_reconnecting_after_a_disconnect_starts_clean(stack: AppStack):
     assert (message["mode"], message["epoch"]) == ("replace", disconnected_epoch + 1)
     stack.run_worker()
 
-    assert set(stack.tiktok_catalog(STORE)) == {str(mug), str(teapot)}  # the first sync replaced the catalog
+    assert stack.store_item(STORE)["tiktok"]["catalog_id"] == catalog_id  # found again, not made anew
+    bc_id = stack.store_item(STORE)["tiktok"]["bc_id"]
+    with stack.tiktok.lock:
+        assert [cid for cid, c in stack.tiktok.catalogs.items() if c.bc_id == bc_id] == [catalog_id]
+    # One catalog holds the store's products, each once (a catalog keeps one product per sku_id).
+    assert catalogs_holding(stack, {str(mug), str(cup), str(teapot)}) == {catalog_id: sorted([str(mug), str(teapot)])}
+    assert set(stack.tiktok_catalog(STORE)) == {str(mug), str(teapot)}
     assert set(stack.sku_items(STORE)) == {str(mug), str(teapot)}
     assert stack.status(STORE, session)["products"]["pending"] == 2
     # A later sync works as usual for the new connection.
@@ -306,11 +352,16 @@ def test_uninstall_disconnects_and_forgets_the_ecwid_token_and_the_phone(stack: 
     synced_store(stack)
     before = stack.store_item(STORE)
     assert before["phone"]
+    catalog_id = before["tiktok"]["catalog_id"]
+    assert catalog_products(stack, catalog_id)
     [token] = tiktok_tokens(stack)
     payload = stack.ecwid.app_payload(STORE)
 
     deliver_uninstall(stack)
     stack.run_worker()
+
+    assert catalog_products(stack, catalog_id) == set()
+    assert sku_chunks(stack) == []
 
     item = assert_clean_here(stack, STORE, int(before["epoch"]))
     for gone in ("ecwid_token", "phone", "email", "ecwid_scope"):

@@ -63,6 +63,7 @@ def test_the_whole_walk_from_connect_to_uninstall(walk_stack: AppStack):
 
     # disconnect with TikTok down: clean here at once, remote cleanup pending
     epoch = int(stack.store_item(US_STORE)["epoch"])
+    catalog_id = stack.store_item(US_STORE)["tiktok"]["catalog_id"]
     revoked_before = sum(tiktok_tokens(stack).values())
     stack.tiktok.faults.add(FaultRule(kind="http_5xx", path_prefix="/open_api/"))
     answer = disconnect(stack, US_STORE, session)
@@ -95,12 +96,13 @@ def test_the_whole_walk_from_connect_to_uninstall(walk_stack: AppStack):
     assert stack.tiktok.calls == []
     assert set(stack.tiktok_catalog(OTHER_US_STORE)) == {str(p) for p in other.products}
 
-    # reconnect: a new epoch, and the first sync replaces what TikTok's catalog still held (the mug)
+    # reconnect: a new epoch, the same catalog (emptied by the disconnect), filled by the first sync
     authorize_url = stack.start_connect(US_STORE, stack.open_session(US_STORE)).json()["authorize_url"]
     assert stack.callback(stack.authorize_on_tiktok(authorize_url)).status_code == 302
     item = stack.store_item(US_STORE)
     assert (item["status"], int(item["epoch"])) == ("connected", epoch + 2)
-    assert str(mug) in stack.tiktok_catalog(US_STORE)  # the same catalog, as the merchant left it
+    assert item["tiktok"]["catalog_id"] == catalog_id
+    assert stack.tiktok_catalog(US_STORE) == {}  # the disconnect took the mug off TikTok
     stack.run_worker()
     assert set(stack.tiktok_catalog(US_STORE)) == {str(teapot)}
 
