@@ -203,6 +203,9 @@ def test_a_merchant_walks_the_tiktok_page(running: LocalRun, page: Page, shots: 
     dialog = page.get_by_role("dialog", name="Disconnect TikTok?")
     expect(dialog).to_be_visible()
     expect(page.get_by_role("button", name="Cancel").last).to_be_focused()
+    expect(dialog).to_contain_text("your products are removed from your TikTok catalog")
+    expect(page.locator("#disconnect-dialog-storefront")).to_be_visible()  # the store applied just before
+    expect(dialog).to_contain_text("Your TikTok Shopping storefront application is deleted from the app")
     shots(page, "disconnect-confirmation")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

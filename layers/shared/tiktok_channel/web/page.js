@@ -90,6 +90,7 @@
   let lastSyncState = null;
   let lastCounts = null;
   let storefrontShown = null;
+  let storefrontState = "not_applied"; // as the storefront section shows it now
   let listStatus = null;
   let listCursor = null;
   let alertFromRefresh = false;
@@ -459,6 +460,7 @@
 
   function renderStorefront(storefront) {
     const state = storefront.state;
+    storefrontState = state;
     const submitted = storefront.application && storefront.application.submitted_at;
     const label = STOREFRONT_STATES[state] || state;
     setText("sf-state", state === "submitted" && submitted ? `${label} on ${formatTime(submitted)}` : label);
@@ -646,6 +648,8 @@
   const dialog = byId("disconnect-dialog");
   byId("disconnect-open").addEventListener("click", () => {
     say("disconnect-message", "");
+    // What happens to a storefront application: only said to a store that has one.
+    show("disconnect-dialog-storefront", storefrontState !== "not_applied");
     dialog.showModal();
     byId("disconnect-cancel").focus();
   });
@@ -659,9 +663,10 @@
     try {
       const answer = await api("POST", `${base}/disconnect`);
       const text = answer.remote_cleanup === "pending"
-        ? "TikTok is disconnected from your store. TikTok has not confirmed yet; the app keeps telling it in the "
-          + "background."
-        : "TikTok is disconnected from your store. You can connect again at any time.";
+        ? "TikTok is disconnected from your store. TikTok is slow to answer: the app removes your products from "
+          + "the TikTok catalog and disconnects your TikTok profile in the background."
+        : "TikTok is disconnected from your store and your products are removed from the TikTok catalog. You can "
+          + "connect again at any time.";
       listStatus = null;
       show("list", false);
       showInfo(text);
