@@ -293,3 +293,31 @@ def test_chunks_are_never_read_as_cleanup_items(selling: FakeServices):
     [chunk] = selling.cleanups.chunks(STORE_ID)
     assert chunk.cleanup_id == item.cleanup_id
     assert not f"CLEANUP_SKUS#{chunk.cleanup_id}#{chunk.first_sku}".startswith("CLEANUP#")
+
+
+@pytest.mark.parametrize("profile", [True, False], ids=["hosted-setup", "app-made-catalog"])
+def test_reconnecting_ends_with_one_catalog_holding_each_product_once(services: FakeServices, profile: bool):
+    install_store(services)
+    shirt = services.ecwid().add_product(STORE_ID, "Shirt")
+    services.ecwid().add_product(STORE_ID, "Mug")
+    connect_store(services, profile=profile)
+    deliver(services)
+    store = store_of(services)
+    assert store.tiktok is not None
+    catalog_id, bc_id = store.tiktok.catalog_id, store.tiktok.bc_id
+    disconnect_store(services, STORE_ID)
+    deliver(services)
+    assert services.tiktok().catalogs[catalog_id or ""].products == {}
+
+    connect_store(services, profile=profile)
+    deliver(services)
+
+    store = store_of(services)
+    assert store.tiktok is not None
+    assert store.tiktok.catalog_id == catalog_id  # found again: same currency
+    tiktok = services.tiktok()
+    assert [c.catalog_id for c in tiktok.catalogs.values() if c.bc_id == bc_id] == [catalog_id]
+    assert len(tiktok.created_catalogs) == (0 if profile else 1)  # the app made one, the first time only
+    skus = [sku for sku in tiktok.catalogs[catalog_id or ""].products]
+    assert sorted(skus) == sorted({r.sku_id for r in services.catalog.all_skus(STORE_ID)})
+    assert str(shirt) in skus
