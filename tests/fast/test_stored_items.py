@@ -124,4 +124,6 @@ def test_sku_run_and_cleanup_items_written_before_read_the_same():
     run = SyncRun.model_validate(from_item(RUN_ITEM))
     assert (run.mode, run.offset, run.total, run.part, run.hidden_category_ids) == ("replace", 200, 350, 1, [5])
     cleanup = CleanupItem.model_validate(from_item(CLEANUP_ITEM))
-    assert cleanup.steps_left == ["profile_disconnect", "revoke_token"]
+    # No catalog recorded before the catalog step existed: that step completes as "no_catalog", calling nothing.
+    assert cleanup.steps_left == ["catalog_delete", "profile_disconnect", "revoke_token"]
+    assert (cleanup.bc_id, cleanup.catalog_id) == (None, None)
