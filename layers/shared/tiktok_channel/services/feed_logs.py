@@ -24,8 +24,10 @@ def wait_for_feed_log(
     keep_waiting: Callable[[], bool] = lambda: True,
     waits: Sequence[float] = FEED_LOG_WAITS,
 ) -> FeedLog:
-    """The feed log once TikTok finished processing it, or as it stands after about 15 s of waiting (sooner
-    when `keep_waiting()` says so). A log that is not `done` proves nothing: nothing it names is committed."""
+    """The feed log once TikTok finished processing it, or as it stands after `waits` (about 15 s by default;
+    sooner once `keep_waiting()` is false). A log not `done` proves nothing: nothing it names is committed.
+
+    The sync's `BatchUploader.wait_for` (services/sync_uploads.py) waits the same way and can delegate here."""
     for wait in (0.0, *waits):
         if wait:
             if not keep_waiting():
