@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ import httpx
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, EventBridgeModel, SqsModel
 
 from localrun.gateway import routes_of
+from localrun.template import Function, load_template
 from sandboxes.ecwid_webhooks import SIGNATURE_HEADER, signature
 from tests.app_stack import ROOT, AppStack
 from tiktok_channel.models.messages import decode_message
@@ -67,12 +69,24 @@ def function_for(stack: AppStack, event: dict[str, Any]) -> str:
         matches = [f for f, function in functions.items() if function.sqs_triggers]
     elif event.get("detail-type") == "Scheduled Event":
         matches = [f for f, function in functions.items() if function.schedules]
+    elif "job" in event:  # a schedule rule with Input: the function whose rule sends exactly this
+        matches = functions_with_input(functions, event)
     elif "action" in event:  # the operator's: a function with no trigger at all, invoked with IAM
         matches = [f for f, fn in functions.items() if not (fn.routes or fn.sqs_triggers or fn.schedules)]
     else:
         matches = []
     assert len(matches) == 1, f"the event is served by {matches}"
     return matches[0]
+
+
+def functions_with_input(functions: Mapping[str, Function], event: dict[str, Any]) -> list[str]:
+    """The functions with a Schedule rule whose Input is this event."""
+    sent = json.dumps(event, sort_keys=True)
+    return [
+        f
+        for f, function in functions.items()
+        if any(s.input and json.dumps(json.loads(s.input), sort_keys=True) == sent for s in function.schedules)
+    ]
 
 
 def invoke(stack: AppStack, event: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +134,8 @@ def test_every_event_file_is_covered_below():
             "sync_products.json",
             "catalog_worker_sync.json",
             "scheduled_sync.json",
+            "scheduled_review_checks.json",
+            "catalog_worker_reviews.json",
             "disconnect_store.json",
             "catalog_worker_cleanup.json",
             *WEBHOOK_SAMPLES,
@@ -156,12 +172,15 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
     # A cleanup message for a store with nothing left to clean up is done at once.
     assert invoke(stack, load("catalog_worker_cleanup.json")) == {"batchItemFailures": []}
     assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}
+    # No store waits for TikTok's review: no check queued; a check for a store the app does not know is dropped.
+    assert invoke(stack, load("scheduled_review_checks.json")) == {"review_checks": 0}
+    assert invoke(stack, load("catalog_worker_reviews.json")) == {"batchItemFailures": []}
     assert stack.all_items() == []
     assert stack.queued_messages() == []
 
 
 def test_samples_with_live_values_walk_the_journey(stack: AppStack):
-    stack.ecwid.add_store(STORE)
+    stack.ecwid.add_store(STORE).add_product("Cotton T-shirt", 25.0)  # to wait for TikTok's review once synced
     install_code = stack.ecwid.create_auth_code(STORE, f"{stack.url}/oauth/ecwid/callback")
 
     installed = invoke(stack, with_query(load("ecwid_install_callback.json"), code=install_code))
@@ -201,6 +220,14 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     worker_event["Records"][0]["body"] = json.dumps(queued["body"])
     assert invoke(stack, worker_event) == {"batchItemFailures": []}
     assert stack.store_item(STORE)["sync"]["state"] == "idle"
+
+    # The products wait for TikTok's review: the review checks' schedule queues the store's check.
+    assert invoke(stack, load("scheduled_review_checks.json")) == {"review_checks": 1}
+    [check] = [m["body"] for m in stack.queued_messages() if m["body"]["kind"] == "reviews"]
+    review_event = copy.deepcopy(load("catalog_worker_reviews.json"))
+    review_event["Records"][0]["body"] = json.dumps(check)
+    assert invoke(stack, review_event) == {"batchItemFailures": []}
+    assert "tiktok_counts" in stack.store_item(STORE)
 
     again = invoke(stack, with_session(load("sync_products.json"), session))
     assert again["statusCode"] == 202
@@ -267,6 +294,8 @@ def test_event_files_are_valid_lambda_events():
             decode_message(str(record.body))
         elif "action" in event:
             OPERATOR_ACTION.validate_python(event)
+        elif "job" in event:  # what a schedule rule with Input sends instead of the EventBridge event
+            assert functions_with_input(load_template(ROOT / "template.yaml").functions, event), path.name
         else:
             assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"
 

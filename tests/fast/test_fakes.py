@@ -36,7 +36,7 @@ def test_writes_of_an_older_connection_are_refused(connected: FakeServices):
 
     for write in (
         lambda: connected.stores.save_sync(STORE_ID, old_epoch, SyncState()),
-        lambda: connected.stores.add_counts(STORE_ID, old_epoch, {"pending": 1}),
+        lambda: connected.stores.add_counts(STORE_ID, old_epoch, {"pending": 1}, now="2026-09-21T00:00:00+00:00"),
         lambda: connected.stores.set_notice(STORE_ID, old_epoch, Notice(code="c", message="m")),
     ):
         with pytest.raises(ConcurrentUpdate):

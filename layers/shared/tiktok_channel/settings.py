@@ -58,6 +58,9 @@ class Settings(BaseModel):
     )
     # The scheduled full sync's EventBridge expression, to tell the merchant when it runs next.
     sync_schedule: str = Field(alias="SYNC_SCHEDULE", default="")
+    # The review checks' schedule (their share of the daily budget is split over its runs), and that share.
+    review_check_schedule: str = Field(alias="REVIEW_CHECK_SCHEDULE", default="rate(30 minutes)")
+    review_refresh_share: Annotated[float, Field(gt=0, le=0.9)] = Field(alias="REVIEW_REFRESH_SHARE", default=0.3)
 
     @field_validator("public_base_url")
     @classmethod

@@ -16,9 +16,11 @@ from tiktok_channel.errors import ConcurrentUpdate, NotConnected
 from tiktok_channel.models.store import (
     Notice,
     ProductCounts,
+    ReviewCandidate,
     Store,
     StoreStatus,
     SyncState,
+    TikTokCounts,
 )
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 CONNECTED_SHARDS = 16
 CONNECTED_INDEX = "connected-stores"
+REVIEW_INDEX = "pending-reviews"
 STATE_TTL_GRACE_SECONDS = 86_400  # DynamoDB deletes expired items late; expiry itself is checked in code
 
 
@@ -39,6 +42,11 @@ def state_key(store_id: int, nonce: str) -> dict[str, Any]:
 
 def connected_shard(store_id: int) -> str:
     return f"SHARD#{store_id % CONNECTED_SHARDS:02d}"
+
+
+def review_shard(store_id: int) -> str:
+    """The store's partition of the sparse pending-reviews index (present while SKUs wait for TikTok's review)."""
+    return f"REVIEW#{store_id % CONNECTED_SHARDS:02d}"
 
 
 class DynamoStoreRepository:
@@ -143,10 +151,20 @@ class DynamoStoreRepository:
         if products is not None:
             update += ", products = :products"
             values[":products"] = attribute(model_map(products))
+            # The end of a full sync, which read the review statuses too: the store waits its turn again, if any
+            # SKU still waits for TikTok's review.
+            checked = sync.reviews_checked_at or sync.last_finished_at
+            if products.pending > 0 and checked:
+                update += ", review_shard = :shard, review_due = :due"
+                values |= {":shard": attribute(review_shard(store_id)), ":due": attribute(checked)}
+            elif products.pending <= 0:
+                update += " REMOVE review_shard, review_due"
         self._conditional_update(store_id, update, "#epoch = :epoch", values)
 
-    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int]) -> None:
-        """Move the store's product counts by what one event changed (atomic, so events may interleave)."""
+    def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int], *, now: str) -> None:
+        """Move the store's product counts by what one event changed (atomic, so events may interleave); the
+        store enters the pending-reviews index when SKUs start waiting for TikTok's review, and leaves it when none
+        waits (one more write, on those transitions only)."""
         moves = {status: change for status, change in changes.items() if change}
         if not moves:
             return
@@ -154,7 +172,60 @@ class DynamoStoreRepository:
         values: dict[str, Any] = {f":c{i}": attribute(change) for i, change in enumerate(moves.values())}
         values[":epoch"] = attribute(epoch)
         update = "ADD " + ", ".join(f"products.#c{i} :c{i}" for i in range(len(moves)))
-        self._conditional_update(store_id, update, "#epoch = :epoch", values, names)
+        item = self._conditional_update(store_id, update, "#epoch = :epoch", values, names, returning=True)
+        pending = int(((item.get("products") or {}).get("M") or {}).get("pending", {}).get("N", "0"))
+        indexed = "review_shard" in item
+        if pending > 0 and not indexed:
+            values = {":epoch": attribute(epoch), ":shard": attribute(review_shard(store_id)), ":due": attribute(now)}
+            self._conditional_update(
+                store_id, "SET review_shard = :shard, review_due = :due", "#epoch = :epoch", values
+            )
+        elif pending <= 0 and indexed:
+            self._conditional_update(
+                store_id, "REMOVE review_shard, review_due", "#epoch = :epoch", {":epoch": attribute(epoch)}
+            )
+
+    def stores_to_review(self) -> list[ReviewCandidate]:
+        """Every store in the pending-reviews index, the longest since its last check first (shards merged)."""
+        found: list[ReviewCandidate] = []
+        paginator = self._db.get_paginator("query")
+        for shard in range(CONNECTED_SHARDS):
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=REVIEW_INDEX,
+                KeyConditionExpression="review_shard = :shard",
+                ExpressionAttributeValues={":shard": attribute(f"REVIEW#{shard:02d}")},
+            )
+            for page in pages:
+                for item in page["Items"]:
+                    values = from_item(item)
+                    pending = int((values.get("products") or {}).get("pending", 0))
+                    if pending > 0:
+                        found.append(
+                            ReviewCandidate(
+                                store_id=int(values["store_id"]),
+                                epoch=int(values.get("epoch", 0)),
+                                pending=pending,
+                                due=str(values["review_due"]),
+                            )
+                        )
+        return sorted(found, key=lambda candidate: candidate.due)
+
+    def leave_review_index(self, store_id: int) -> None:
+        """A store no longer connected stops being a review candidate (its counts went with its connection)."""
+        self._db.update_item(
+            TableName=self._table, Key=store_key(store_id), UpdateExpression="REMOVE review_shard, review_due"
+        )
+
+    def mark_reviewed(self, store_id: int, epoch: int, *, checked_at: str, counts: TikTokCounts) -> None:
+        """Record the check; the store's place in the index (if it still has one) moves to the back."""
+        values: dict[str, Any] = {
+            ":epoch": attribute(epoch),
+            ":checked": attribute(checked_at),
+            ":counts": attribute(model_map(counts)),
+        }
+        update = "SET sync.reviews_checked_at = :checked, tiktok_counts = :counts, review_due = :checked"
+        self._conditional_update(store_id, update, "#epoch = :epoch", values)
 
     def set_notice(
         self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None
@@ -178,18 +249,28 @@ class DynamoStoreRepository:
         self._conditional_update(store_id, update, "#epoch = :epoch", values, names)
 
     def _conditional_update(
-        self, store_id: int, update: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
-    ) -> None:
+        self,
+        store_id: int,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+        *,
+        returning: bool = False,
+    ) -> dict[str, Any]:
+        """One conditional update; the item after it when `returning` (else {})."""
         try:
-            self._db.update_item(
+            answer = self._db.update_item(
                 TableName=self._table,
                 Key=store_key(store_id),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
                 ExpressionAttributeNames={"#epoch": "epoch", **(names or {})},
+                ReturnValues="ALL_NEW" if returning else "NONE",
             )
         except ClientError as error:
             if is_condition_failure(error):
                 raise ConcurrentUpdate(f"store {store_id} moved to another connection") from None
             raise
+        return dict(answer.get("Attributes") or {})

@@ -35,6 +35,7 @@ from tiktok_channel.models.tiktok import (
     CatalogItem,
     CatalogItemList,
     CatalogList,
+    CatalogOverview,
     CatalogSummary,
     CreatedCatalog,
     CreatedPixel,
@@ -211,6 +212,11 @@ class TikTokClient:
             return
         if parts.scheme != "https" or not host or _private_address(host):
             raise TikTokError("TikTok's feed log file link is not an https link to a public host")
+
+    def catalog_overview(self, token: str, *, bc_id: str, catalog_id: str) -> CatalogOverview:
+        """TikTok's counts of the catalog's products by review state (one call)."""
+        params = {"bc_id": bc_id, "catalog_id": catalog_id}
+        return self._call("GET", "/catalog/overview/", CatalogOverview, token=token, params=params)
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]:
         """Review state of up to 1000 SKUs."""

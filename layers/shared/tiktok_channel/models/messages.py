@@ -96,16 +96,28 @@ class CleanupMessage(_Message):
         return f"{self.job_id}:0"
 
 
-QueueMessage = Annotated[EcwidEventMessage | SyncMessage | CleanupMessage, Field(discriminator="kind")]
-QUEUE_MESSAGE: TypeAdapter[EcwidEventMessage | SyncMessage | CleanupMessage] = TypeAdapter(QueueMessage)
+class ReviewMessage(_Message):
+    """Read TikTok's review statuses of the store's SKUs pending review (the review checks' schedule)."""
+
+    kind: Literal["reviews"] = "reviews"
+    job_id: str = Field(min_length=1)
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"{self.job_id}:0"
 
 
-def decode_message(body: str) -> EcwidEventMessage | SyncMessage | CleanupMessage:
+AnyMessage = EcwidEventMessage | SyncMessage | CleanupMessage | ReviewMessage
+QueueMessage = Annotated[AnyMessage, Field(discriminator="kind")]
+QUEUE_MESSAGE: TypeAdapter[AnyMessage] = TypeAdapter(QueueMessage)
+
+
+def decode_message(body: str) -> AnyMessage:
     """A queue body as its message; pydantic's ValidationError (a ValueError) for anything else."""
     return QUEUE_MESSAGE.validate_json(body)
 
 
-def encode_message(message: EcwidEventMessage | SyncMessage | CleanupMessage) -> str:
+def encode_message(message: AnyMessage) -> str:
     """The body sent to SQS: compact JSON without null fields, `kind` first, as every release has written it."""
     fields = message.model_dump(mode="json", exclude_none=True)
     return json.dumps({"kind": fields.pop("kind"), **fields}, separators=(",", ":"), ensure_ascii=False)

@@ -58,6 +58,7 @@ class SyncState(BaseModel):
     # A sync waiting on a failing service: since when (the first failure in a row) and when it tries again.
     waiting_since: str | None = None
     retry_at: str | None = None
+    reviews_checked_at: str | None = None  # when TikTok's review statuses were last read
 
 
 class ProductCounts(BaseModel):
@@ -67,6 +68,28 @@ class ProductCounts(BaseModel):
     pending: int = 0
     rejected: int = 0
     held_back: int = 0
+
+
+class TikTokCounts(BaseModel):
+    """TikTok's own counts for the catalog (`catalog/overview`), read with every review check."""
+
+    model_config = _MODEL
+
+    approved: int = 0
+    processing: int = 0
+    rejected: int = 0
+    checked_at: str | None = None
+
+
+class ReviewCandidate(BaseModel):
+    """A store in the pending-reviews index: `due` is when its statuses were last read (ISO 8601)."""
+
+    model_config = _MODEL
+
+    store_id: int
+    epoch: int
+    pending: int
+    due: str
 
 
 class Notice(BaseModel):
@@ -110,6 +133,7 @@ class Store(BaseModel):
     storefront_state: str = "not_applied"
     # Why the catalog is not being kept in sync (currency changed, Ecwid access lost, TikTok revoked).
     notice: Notice | None = None
+    tiktok_counts: TikTokCounts | None = None
     remote_cleanup: RemoteCleanup | None = None  # set by a disconnect or an uninstall
     installed_at: str | None = None
     updated_at: str | None = None

@@ -211,3 +211,11 @@ class CatalogItem(_TikTokModel):
 
 class CatalogItemList(Paged):
     items: list[CatalogItem] = Field(default=[], alias="list")
+
+
+class CatalogOverview(_TikTokModel):
+    """`catalog/overview`: how many of the catalog's products TikTok approved, is reviewing and rejected."""
+
+    approved: int = 0
+    processing: int = 0
+    rejected: int = 0

@@ -26,8 +26,7 @@ def wait_for_feed_log(
 ) -> FeedLog:
     """The feed log once TikTok finished processing it, or as it stands after `waits` (about 15 s by default;
     sooner once `keep_waiting()` is false). A log not `done` proves nothing: nothing it names is committed.
-
-    The sync's `BatchUploader.wait_for` (services/sync_uploads.py) waits the same way and can delegate here."""
+    Used by the sync's uploads and deletes and by the disconnect's catalog deletion."""
     for wait in (0.0, *waits):
         if wait:
             if not keep_waiting():

@@ -22,10 +22,13 @@ def _next_sync(services: Services, store: Store) -> str | None:
 
 
 def _sync(services: Services, store: Store) -> dict[str, Any]:
-    """The sync's state; `waiting_since` and `retry_at` only while it waits on a failing service."""
-    sync = store.sync.model_dump(exclude={"job_id", "queued_at", "waiting_since", "retry_at"})
+    """The sync's state; `waiting_since` and `retry_at` only while it waits on a failing service,
+    `reviews_checked_at` once TikTok's review statuses were read."""
+    sync = store.sync.model_dump(exclude={"job_id", "queued_at", "waiting_since", "retry_at", "reviews_checked_at"})
     if store.sync.retry_at is not None:
         sync |= {"waiting_since": store.sync.waiting_since, "retry_at": store.sync.retry_at}
+    if store.sync.reviews_checked_at is not None:
+        sync["reviews_checked_at"] = store.sync.reviews_checked_at
     return {**sync, "next_at": _next_sync(services, store)}
 
 
@@ -45,6 +48,8 @@ def store_status(services: Services, store_id: int) -> dict[str, Any]:
     }
     if store.notice is not None:
         body["notice"] = store.notice.model_dump()
+    if store.tiktok_counts is not None and store.status == "connected":
+        body["tiktok_counts"] = store.tiktok_counts.model_dump()
     if store.tiktok is not None:
         body["tiktok"] = {
             "business_center_url": store.tiktok.business_center_url,

@@ -9,6 +9,7 @@ sync_images.py maps products with the image sizes Ecwid gave none for, sync_noti
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
@@ -107,7 +108,7 @@ class CatalogSync:
             self._product_changed(target, ecwid_token, entity, writer, store.store_name)
         writer.flush()
         writer.flush_deletions()
-        self._s.stores.add_counts(store.store_id, store.epoch, writer.count_changes)
+        self._s.stores.add_counts(store.store_id, store.epoch, writer.count_changes, now=_iso(self._s.clock()))
         if writer.tiktok_accepted:
             clear_refusal(self._s, store)
         return "applied"
@@ -150,6 +151,10 @@ class CatalogSync:
             request_full_sync(self._s, store)  # catch up with what changed while frozen
             return "unfrozen"
         return "unchanged"
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
 def _target(store: Store) -> CatalogTarget | None:

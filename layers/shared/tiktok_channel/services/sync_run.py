@@ -192,6 +192,7 @@ class FullSyncRun:
                 total=self._run.total,
                 last_finished_at=_iso(self._s),
                 last_result=result,
+                reviews_checked_at=_iso(self._s),  # the run read the review statuses at its end
             ),
             counts,
         )

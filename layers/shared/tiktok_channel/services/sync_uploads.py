@@ -23,6 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.errors import CatalogUploadRefused, TikTokError, TikTokRequestRejected
 from tiktok_channel.models.catalog import Reason
+from tiktok_channel.services.feed_logs import wait_for_feed_log
 from tiktok_channel.services.upload_split import Budget, isolate_refused
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 metrics = Metrics()
 
-FEED_LOG_WAITS = (1.0, 2.0, 4.0, 8.0)  # when TikTok has not finished processing a feed yet
 READ_BACK_BATCH = 1000  # sku_ids per catalog/product/get call
 
 _UNEXPLAINED = Reason(
@@ -132,16 +132,16 @@ class BatchUploader:
         return None
 
     def wait_for(self, feed_log_id: str) -> FeedLog:
-        """The feed log once TikTok finished processing it, or as it stands after about 15 s of waiting."""
-        for wait in (0.0, *FEED_LOG_WAITS):
-            if wait:
-                self._sleep(wait)
-            log = self._tiktok.feed_log(
-                self._token, bc_id=self._target.bc_id, catalog_id=self._target.catalog_id, feed_log_id=feed_log_id
-            )
-            if log.done:
-                return log
-        return log  # still processing: nothing it names is committed, so those SKUs go again next time
+        """The feed log once TikTok finished processing it, or as it stands after about 15 s of waiting (a log
+        still processing commits nothing: those SKUs go again next time)."""
+        return wait_for_feed_log(
+            self._tiktok,
+            self._token,
+            bc_id=self._target.bc_id,
+            catalog_id=self._target.catalog_id,
+            feed_log_id=feed_log_id,
+            sleep=self._sleep,
+        )
 
     # -- the feed log ---------------------------------------------------------------------------
     def _read_outcome(self, log: FeedLog, sku_ids: list[str], outcome: BatchOutcome, on_tiktok: frozenset[str]) -> None:

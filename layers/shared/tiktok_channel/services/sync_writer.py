@@ -245,6 +245,7 @@ class CatalogWriter:
                 if update is not None:
                     update.updated_at = self._now()
                     changed.append(update)
+                    self._recount(record.status, update.status)
         if changed:
             self._write(changed)
 

@@ -29,11 +29,13 @@ from tiktok_channel.models.messages import (
     CleanupMessage,
     EcwidEventMessage,
     QueueMessage,
+    ReviewMessage,
     SyncMessage,
     decode_message,
 )
 from tiktok_channel.services.disconnect import run_cleanup, uninstall_store
 from tiktok_channel.services.ecwid_events import too_old, uninstall_confirmed
+from tiktok_channel.services.reviews import check_reviews
 from tiktok_channel.services.sync import CatalogSync
 from tiktok_channel.services.sync_notices import note_waiting
 
@@ -145,6 +147,8 @@ def route(
     if isinstance(message, CleanupMessage):
         # Not dropped for another epoch: a connection taken down must be cleaned up after a reconnect too.
         return run_cleanup(services, message, remaining_seconds=remaining_seconds)
+    if isinstance(message, ReviewMessage):
+        return check_reviews(services, message)
     raise MalformedMessage(f"no handler for {type(message).__name__}")
 
 

@@ -354,6 +354,7 @@
     setText("sync-last", sync.last_finished_at ? formatTime(sync.last_finished_at) : "Not yet");
     setText("sync-result", sync.last_result || "–");
     setText("sync-next", sync.next_at ? formatTime(sync.next_at) : "–");
+    setText("sync-reviews", sync.reviews_checked_at ? formatTime(sync.reviews_checked_at) : "Not yet");
     const active = sync.state === "queued" || sync.state === "running";
     show("sync-progress", active);
     const bar = byId("sync-bar");
