@@ -374,12 +374,6 @@ def test_the_apps_own_allowance_holds_edits_back_before_tiktok_refuses_them(
     assert stack.status(STORE)["sync"]["state"] == "idle"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: what TikTok accepted during a split is committed only when the whole batch is resolved, so a "
-    "fault mid-split (a 40100 here) loses it and the retry uploads the accepted products again and splits from the "
-    "start; under the reliability run's fault rates a batch with a refused product rarely completes (dead letters)",
-)
 def test_products_accepted_before_a_fault_mid_split_are_not_uploaded_again(
     quick_retries: AppStack, monkeypatch: pytest.MonkeyPatch
 ):

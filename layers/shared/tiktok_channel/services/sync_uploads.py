@@ -82,14 +82,21 @@ class BatchUploader:
         # batch's: a cause every product shares cannot spend the catalog's hourly allowance (1,000 uploads).
         self._run_budget = Budget(_split_budget(batch_size, max_refused))
 
-    def upload(self, products: Sequence[dict[str, Any]], *, on_tiktok: frozenset[str] = frozenset()) -> BatchOutcome:
+    def upload(
+        self,
+        products: Sequence[dict[str, Any]],
+        *,
+        on_tiktok: frozenset[str] = frozenset(),
+        outcome: BatchOutcome | None = None,
+    ) -> BatchOutcome:
         """Send the batch (splitting it when TikTok refuses it whole) and read what TikTok did with each SKU.
 
-        `on_tiktok`: SKUs TikTok already held before, so a read-back that finds them proves nothing. Raises
-        `CatalogUploadRefused` when TikTok refuses the request for a reason of the store's, `TikTokTokenRevoked`,
-        `TikTokUnavailable` and `PausedError` as the client does.
+        `on_tiktok`: SKUs TikTok already held before, so a read-back that finds them proves nothing. `outcome`
+        (new when not given) is filled in as TikTok answers, so a caller that gives its own still has what was
+        learnt when a later call fails. Raises `CatalogUploadRefused` when TikTok refuses the request for a reason
+        of the store's, `TikTokTokenRevoked`, `TikTokUnavailable` and `PausedError` as the client does.
         """
-        outcome = BatchOutcome()
+        outcome = outcome if outcome is not None else BatchOutcome()
         batch = list(products)
         refusal = self.attempt(batch, outcome, on_tiktok)
         if refusal is not None:

@@ -183,17 +183,27 @@ class CatalogWriter:
         while len(self._batch) >= size or (self._batch and not full_batches_only):
             chunk, self._batch = self._batch[:size], self._batch[size:]
             before_on_tiktok = frozenset(q.upload.sku_id for q in chunk if q.before is not None and q.before.on_tiktok)
-            outcome = self._uploader.upload([queued.upload.fields for queued in chunk], on_tiktok=before_on_tiktok)
-            self.tiktok_accepted |= outcome.calls > outcome.refused_calls
-            records = _outcome_records(chunk, outcome, self._now())
-            self.uploaded_now.update(record.sku_id for record in records if record.status == "pending")
-            self._write(records)
-            befores = {queued.upload.sku_id: queued.before.status if queued.before else None for queued in chunk}
-            for record in records:
-                self._recount(befores[record.sku_id], record.status)
+            outcome = BatchOutcome()
+            try:
+                self._uploader.upload(
+                    [queued.upload.fields for queued in chunk], on_tiktok=before_on_tiktok, outcome=outcome
+                )
+            finally:
+                # Also when a call fails midway (a split cut by a 40100 or an outage): what TikTok confirmed so
+                # far is committed, so the retry sends only the rest.
+                self._commit(chunk, outcome)
             sent += len(chunk)
             metrics.add_metric(name="SkusUploaded", unit=MetricUnit.Count, value=len(chunk))
         return sent
+
+    def _commit(self, chunk: list[_Queued], outcome: BatchOutcome) -> None:
+        self.tiktok_accepted |= outcome.calls > outcome.refused_calls
+        records = _outcome_records(chunk, outcome, self._now())
+        self.uploaded_now.update(record.sku_id for record in records if record.status == "pending")
+        self._write(records)
+        befores = {queued.upload.sku_id: queued.before.status if queued.before else None for queued in chunk}
+        for record in records:
+            self._recount(befores[record.sku_id], record.status)
 
     def flush_deletions(self) -> int:
         """Take off TikTok what must go, then forget it (or keep it as held back); a failed call keeps both.
