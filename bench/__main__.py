@@ -1,14 +1,22 @@
 """`make bench`: the full-sync engine against the sandboxes, at 1,000, 10,000 and 50,000 products.
 
-    python -m bench                  # every size: 1000, 10000, 50000
-    python -m bench --quick          # 1000 only
+    python -m bench                  # every size: 1000, 10000, 50000; every group at its sizes (below)
+    python -m bench --quick          # 1000 only, the syncs only (add --scenarios to choose groups)
     python -m bench --sizes 10000    # chosen sizes
+    python -m bench --scenarios refusals freshness --sizes 1000   # chosen groups, each at every chosen size
 
 For each size: fresh moto and sandboxes (30 ms per call, TikTok's documented rate limits), the template
-provisioned, a synthetic store connected through the real install and TikTok callback, stale SKUs put into its
-TikTok catalog, then three syncs run by the catalog worker in its own process: the first ("replace"), a re-sync
-with nothing changed and one with 1% of the products changed. Prints a table, writes bench/results/latest.json
-and bench/results/README.md, and exits 0 when every target of the issue holds, 1 otherwise.
+provisioned, then groups of scenarios, each on a synthetic store of its own connected through the real install
+and TikTok callback, with stale SKUs put into its TikTok catalog, synced by the catalog worker in its own process:
+- "syncs" (every size): the first sync ("replace"), a re-sync with nothing changed and one with 1% of the products
+  changed;
+- "refusals" (10,000 products; issue 11): first syncs where TikTok refuses whole the uploads carrying 10 chosen
+  SKUs, its message naming the field, then the product;
+- "freshness" (1,000 products; issue 11): 15 days of twice-daily full syncs with nothing changed, every clock
+  moved 12 h before each.
+`--scenarios` runs only the groups named, at every size chosen (so `--scenarios refusals --sizes 1000` tries the
+refusals quickly; `--quick` alone runs the syncs only). Prints a table, writes bench/results/latest.json and
+bench/results/README.md, and exits 0 when every target of the issue holds, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from typing import Any, TextIO
 from bench.machine import command, git_state, load_average, machine
 from bench.report import (
     ENDPOINT_HEADER,
+    FRESHNESS_HEADER,
     IMAGES_NOTE,
     MOTO_NOTE,
     STATUS_READS_NOTE,
@@ -35,13 +44,15 @@ from bench.report import (
     endpoint_rows,
     engine_warning,
     evidence_lines,
+    freshness_rows,
+    freshness_title,
     summary_rows,
     target_lines,
     targets,
     text_table,
     write_results,
 )
-from bench.scenarios import SCENARIOS, Settings, run_size
+from bench.scenarios import GROUP_SIZES, GROUPS, SCENARIOS, Settings, Size, run_size
 from bench.stack import BenchError, bench_stack
 from localrun.stack import ROOT, StepFailed
 from sandboxes.tiktok_limits import default_limits
@@ -53,7 +64,14 @@ REVIEW_DELAY_SECONDS = 10.0**9  # TikTok's review never finishes during the benc
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", help="store sizes in products (default 1000 10000 50000)")
-    parser.add_argument("--quick", action="store_true", help="1000 products only")
+    parser.add_argument("--quick", action="store_true", help="1000 products only, the syncs only unless --scenarios")
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        choices=GROUPS,
+        help="groups of scenarios to run, each at every size chosen (default: syncs at every size, refusals at "
+        "10000, freshness at 1000)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic stores (default 7)")
     parser.add_argument("--latency-ms", type=float, default=30.0, help="sandbox latency per call (default 30)")
     parser.add_argument("--stale-share", type=float, default=0.10, help="stale SKUs on TikTok, share of SKUs shown")
@@ -66,9 +84,18 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     if args.quick and args.sizes:
         parser.error("--quick and --sizes exclude each other")
     args.sizes = [1000] if args.quick else (args.sizes or list(DEFAULT_SIZES))
+    if args.quick and not args.scenarios:
+        args.scenarios = ["syncs"]
     if any(size < 100 for size in args.sizes):
         parser.error("sizes must be at least 100 products")
     return args
+
+
+def groups_at(size: int, chosen: list[str] | None) -> list[str]:
+    """The groups of scenarios run at `size`: those chosen, or each group at its own sizes."""
+    if chosen:
+        return [g for g in GROUPS if g in chosen]
+    return [g for g in GROUPS if GROUP_SIZES.get(g, size) == size]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,10 +136,12 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "stale_share": args.stale_share,
             "change_share": args.change_share,
+            "scenarios": {str(size): groups_at(size, args.scenarios) for size in args.sizes},
         },
     }
     say(f"Benchmark: sizes {', '.join(f'{s:,}' for s in args.sizes)}; logs in {logs}")
     results: list[dict[str, Any]] = []
+    series: list[dict[str, Any]] = []
     setups: dict[int, dict[str, Any]] = {}
     errors: dict[int, str] = {}
     with (logs / "app-routes.log").open("a") as routes_log, contextlib.redirect_stdout(routes_log):
@@ -126,15 +155,18 @@ def main(argv: list[str] | None = None) -> int:
                 ) as bench:
                     meta["settings"]["upload_batch_size"] = bench.upload_batch_size
                     setups[size] = {}
-                    run_size(bench, size, settings, say, results, setups[size])
+                    run_size(
+                        Size(bench, size, settings, say, results, setups[size], series),
+                        groups_at(size, args.scenarios),
+                    )
             except (BenchError, StepFailed, OSError, RuntimeError, KeyError, ValueError) as error:
                 errors[size] = f"{type(error).__name__}: {error}"
                 say(f"  {size:,}: FAILED to run: {errors[size]}")
                 traceback.print_exc(file=routes_log)
-            found = targets(results, errors, args.sizes)
+            found = targets(results, series, errors, args.sizes)
             meta["machine"]["load_average_end"] = load_average()
-            write_results(args.out, meta=meta, results=results, setups=setups, found=found)
-    return show(results, targets(results, errors, args.sizes), args.out)
+            write_results(args.out, meta=meta, results=results, series=series, setups=setups, found=found)
+    return show(results, series, found, args.out)
 
 
 def render(out: Path) -> int:
@@ -147,14 +179,15 @@ def render(out: Path) -> int:
         return 1
     meta = {k: document[k] for k in ("command", "date", "machine", "git", "settings")}
     results = document["results"]
+    series = document.get("freshness", [])
     setups = {int(k): v for k, v in document["setups"].items()}
     errors = {int(t["size"]): t["detail"] for t in document["targets"] if t["target"] == "the benchmark ran"}
-    found = targets(results, errors, list(meta["settings"]["sizes"]))
-    write_results(out, meta=meta, results=results, setups=setups, found=found)
-    return show(results, found, out)
+    found = targets(results, series, errors, list(meta["settings"]["sizes"]))
+    write_results(out, meta=meta, results=results, series=series, setups=setups, found=found)
+    return show(results, series, found, out)
 
 
-def show(results: list[dict[str, Any]], found: list[dict[str, Any]], out: Path) -> int:
+def show(results: list[dict[str, Any]], series: list[dict[str, Any]], found: list[dict[str, Any]], out: Path) -> int:
     """Print the tables and the targets; the exit code (0: every target measured holds)."""
     ordered = sorted(results, key=lambda r: (r["size"], SCENARIOS.index(r["scenario"])))
     print()
@@ -162,6 +195,10 @@ def show(results: list[dict[str, Any]], found: list[dict[str, Any]], out: Path) 
     print(text_table(SUMMARY_HEADER, summary_rows(ordered)))
     print()
     print(text_table(ENDPOINT_HEADER, endpoint_rows(ordered)))
+    for one in series:
+        print()
+        print(freshness_title(one))
+        print(text_table(FRESHNESS_HEADER, freshness_rows(one)))
     print()
     print(STATUS_READS_NOTE)
     print(IMAGES_NOTE)
@@ -171,7 +208,7 @@ def show(results: list[dict[str, Any]], found: list[dict[str, Any]], out: Path) 
         print()
         print("Evidence for the endpoints over a bound:")
         print("\n".join(evidence))
-    warning = engine_warning(ordered)
+    warning = engine_warning(ordered, series)
     if warning:
         print()
         print(warning)

@@ -149,3 +149,23 @@ def describe(endpoint: str, calls: list[RecordedCall], expected_upserts: set[str
 def _sizes(sizes: list[int]) -> str:
     counted = Counter(sizes)
     return ", ".join(f"{n}×{size}" for size, n in sorted(counted.items(), reverse=True)) or "none"
+
+
+def upload_times_by_catalog(calls: Iterable[RecordedCall]) -> dict[str, list[float]]:
+    """catalog_id → when (sandbox clock) each catalog/product/upload call for it came."""
+    times: dict[str, list[float]] = {}
+    for call in calls:
+        if tiktok_endpoint(call) == "tiktok upload":
+            times.setdefault(str(_body(call).get("catalog_id")), []).append(call.at)
+    return times
+
+
+def busiest_window(times: Iterable[float], seconds: float = 3600.0) -> int:
+    """The most of `times` that fall within any `seconds` (a sliding window, as TikTok's hourly limit)."""
+    ordered = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most

@@ -8,7 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.scenarios import FIRST_SYNC, NOTHING_CHANGED, SCENARIOS
+from bench.scenarios import (
+    BETWEEN_SYNCS_SECONDS,
+    FIRST_SYNC,
+    FRESHNESS,
+    GROUP_SIZES,
+    HOURLY_UPLOADS,
+    NOTHING_CHANGED,
+    REFUSAL_FORMS,
+    SCENARIOS,
+)
 
 FIRST_SYNC_SIZE = 10_000
 FIRST_SYNC_LIMIT_SECONDS = 60.0
@@ -43,11 +52,13 @@ MOTO_NOTE = (
 )
 
 
-def targets(results: list[dict[str, Any]], errors: dict[int, str], sizes: list[int]) -> list[dict[str, Any]]:
+def targets(
+    results: list[dict[str, Any]], series: list[dict[str, Any]], errors: dict[int, str], sizes: list[int]
+) -> list[dict[str, Any]]:
     """Every target of the issue, with PASS/FAIL and the evidence (`pass` is None where this run's sizes do not
     measure it)."""
     found: list[dict[str, Any]] = []
-    for r in results:
+    for r in sorted(results, key=lambda r: (r["size"], SCENARIOS.index(r["scenario"]))):
         failing = [
             f"{e}: {row['measured']} > {row['allowed']} (bound {row['bound']})"
             for e, row in r["endpoints"].items()
@@ -74,9 +85,11 @@ def targets(results: list[dict[str, Any]], errors: dict[int, str], sizes: list[i
                     f"stopped them; localrun ran them to their end); {where_time_went(r)}",
                 }
             )
+        refused = r.get("refusals")
         found.append(
             {
-                "target": "validity: the sync finished and TikTok's catalog equals what the store shows",
+                "target": "validity: the sync finished and TikTok's catalog equals what the store shows"
+                + (" less the refused SKUs" if refused else ""),
                 "size": r["size"],
                 "scenario": r["scenario"],
                 "pass": bool(r["sync"]["finished"] and r["catalog_equals_store"]),
@@ -96,9 +109,12 @@ def targets(results: list[dict[str, Any]], errors: dict[int, str], sizes: list[i
                     "scenario": r["scenario"],
                     "pass": r["tiktok_writes"] == 0 and skus == 0 and table == 0,
                     "detail": f"{r['tiktok_writes']} TikTok writes, {skus} SKU items written "
-                    f"({table} SKU items changed in the table)",
+                    f"({table} SKU items changed in the table); {BETWEEN_SYNCS_SECONDS:.0f} s of clock after the "
+                    "first sync's uploads, within one schedule interval (no SKU due for a refresh)",
                 }
             )
+        if refused:
+            found += refusal_targets(r, refused)
         if r["scenario"] == FIRST_SYNC and r["size"] == FIRST_SYNC_SIZE:
             found.append(
                 {
@@ -143,9 +159,160 @@ def targets(results: list[dict[str, Any]], errors: dict[int, str], sizes: list[i
                 + f"); {when_rss_peaked(top)}",
             }
         )
+    for one in series:
+        found += freshness_targets(one)
+    found += unmeasured_scenarios(results, series)
     for size, error in errors.items():
         found.append({"target": "the benchmark ran", "size": size, "scenario": "all", "pass": False, "detail": error})
     return found
+
+
+def unmeasured_scenarios(results: list[dict[str, Any]], series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A not-measured line for each of issue 11's scenarios this run did not include."""
+    measured = {r["scenario"] for r in results} | {one["scenario"] for one in series}
+    groups = [*((name, "refusals") for name in REFUSAL_FORMS), (FRESHNESS, "freshness")]
+    return [
+        {
+            "target": f"the {group} scenarios of issue 11",
+            "size": GROUP_SIZES[group],
+            "scenario": scenario,
+            "pass": None,
+            "detail": "not measured: this run did not include them (see --scenarios)",
+        }
+        for scenario, group in groups
+        if scenario not in measured
+    ]
+
+
+def refusal_targets(r: dict[str, Any], refused: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 11's targets for a sync where TikTok refuses some products whole."""
+    count = len(refused["refused_skus"])
+    isolated = (
+        r["sync"]["finished"]
+        and r["catalog_equals_store"]
+        and set(refused["rejected_listed"]) == set(refused["refused_skus"])
+        and len(refused["with_tiktok_message"]) == count
+    )
+    form = refused["message_form"]
+    extra = f"2·k·⌈log2(batch)⌉ = {refused['extra_calls_allowed']}" if form == "field" else f"k = {count}"
+    calls, bound = refused["upload_calls"], refused["upload_bound"]
+    sample = next(iter(refused["messages"].values()), ["-"])[0]
+    listed = set(refused["rejected_listed"])
+    of_refused = len(listed & set(refused["refused_skus"]))
+    return [
+        {
+            "target": f"{count} products TikTok refuses: everything else uploaded in the same run, the refused listed "
+            "rejected with TikTok's message (GET /api/stores/{id}/products?status=rejected)",
+            "size": r["size"],
+            "scenario": r["scenario"],
+            "pass": bool(isolated),
+            "detail": f"sync {r['sync']['state']}, {r['sync']['last_result']}; on TikTok: "
+            f"{r['skus']['store_shows']} SKUs = shown less the {count} refused "
+            f"({'equal' if r['catalog_equals_store'] else 'NOT equal: ' + str(r['catalog_difference'])}); "
+            f"listed rejected: {len(listed)} ({of_refused} of the refused, others "
+            f"{refused['others_listed_rejected']}), {len(refused['with_tiktok_message'])} with TikTok's message, "
+            f"e.g. {sample!r}",
+        },
+        {
+            "target": f"refused products isolated within bound + {extra} upload calls "
+            f"({form} form of TikTok's message)",
+            "size": r["size"],
+            "scenario": r["scenario"],
+            "pass": calls <= bound,
+            "detail": f"{calls} upload calls ≤ {bound} = {refused['upload_bound_without_refusals']} (the sync's bound "
+            f"without refusals) + {refused['extra_calls_allowed']}: {calls - refused['upload_bound_without_refusals']} "
+            f"extra calls for {count} refused SKUs at positions {refused['positions_among_skus_by_id']} of "
+            f"{r['skus']['store_shows'] + count} (by sku_id); {r['skus']['sent']:,} SKUs sent in all",
+        },
+        {
+            "target": f"no catalog gets more than {HOURLY_UPLOADS:,} upload calls in any hour",
+            "size": r["size"],
+            "scenario": r["scenario"],
+            "pass": r["upload_calls_busiest_hour"] <= HOURLY_UPLOADS,
+            "detail": f"at most {r['upload_calls_busiest_hour']} upload calls to this store's catalog in any 3,600 s "
+            "(sliding, TikTok's clock, every upload call of the stack's syncs to it)",
+        },
+    ]
+
+
+def freshness_targets(one: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 11's freshness targets over a series of full syncs with nothing changed."""
+    runs = one["runs"]
+    refreshed = one["refreshed_times"]
+    top = max(runs, key=lambda run: run["skus_sent"])
+    over_cap = [
+        f"run {run['run']}: {run['skus_sent']} > {run['refresh_cap']}"
+        for run in runs
+        if run["skus_sent"] > run["refresh_cap"]
+    ]
+    other_writes = [f"run {run['run']}: {run['delete_calls']} delete calls" for run in runs if run["delete_calls"]]
+    invalid = [
+        f"run {run['run']}: finished {run['finished']}, difference {run['catalog_difference']}"
+        for run in runs
+        if not (run["finished"] and run["catalog_equals_store"])
+    ]
+    over_bound = [f"run {run['run']}: {run['endpoints_over_bound']}" for run in runs if run["endpoints_over_bound"]]
+    timeouts = sum(run["lambda_timeouts"] for run in runs)
+    base = {"size": one["size"], "scenario": one["scenario"]}
+    days, per_day = one["days"], one["runs_per_day"]
+    return [
+        base
+        | {
+            "target": f"every SKU refreshed at least twice over {days} days of twice-daily syncs with nothing changed",
+            "pass": refreshed["min"] >= 2,
+            "detail": f"{one['skus_shown']:,} SKUs refreshed {refreshed['min']}–{refreshed['max']} times each over "
+            f"{len(runs)} runs (times: SKUs {refreshed['histogram']}); below twice: "
+            f"{one['refreshed_below_twice'] or 'none'}",
+        },
+        base
+        | {
+            "target": "no run uploads more than ⌈SKUs / (runs per day × (TIKTOK_REFRESH_DAYS − 1))⌉ SKUs beyond its "
+            "changes (none), and makes no other TikTok write",
+            "pass": not over_cap and not other_writes,
+            "detail": f"cap ⌈{top['on_tiktok_before']} / ({per_day:g} × ({one['refresh_days']} − 1))⌉ = "
+            f"{top['refresh_cap']}; most in one run {top['skus_sent']} (run {top['run']}); runs uploading: "
+            f"{sum(1 for run in runs if run['skus_sent'])} of {len(runs)}, "
+            f"{sum(run['upload_calls'] for run in runs)} upload calls in all; "
+            + ("; ".join(over_cap + other_writes) or "no run over the cap, no deletes"),
+        },
+        base
+        | {
+            "target": "validity: every run finished, within its bounds, with TikTok's catalog equal to what the store "
+            "shows (nothing expired)",
+            "pass": not invalid and not over_bound and not timeouts,
+            "detail": "; ".join(invalid + over_bound + ([f"{timeouts} Lambda timeouts"] if timeouts else []))
+            or f"{len(runs)} runs, {one['interval_seconds'] / 3600:.0f} h of clock apart, the first one interval after "
+            f"the first sync; {sum(run['wall_seconds'] for run in runs):.0f} s of syncs in all",
+        },
+    ]
+
+
+def freshness_title(one: dict[str, Any]) -> str:
+    return (
+        f"{one['scenario']} ({one['size']:,} products, {one['skus_shown']:,} SKUs; {one['runs_per_day']:g} runs a "
+        f"day, TIKTOK_REFRESH_DAYS {one['refresh_days']}: {one['slots']:g} slots; first sync "
+        f"{one['first_sync_wall_seconds']:.1f} s):"
+    )
+
+
+FRESHNESS_HEADER = ["run", "hours", "on TikTok", "cap", "SKUs sent", "upload calls", "SKU items", "wall s", "valid"]
+
+
+def freshness_rows(one: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            str(run["run"]),
+            f"{run['hours_after_first_sync']:.0f}",
+            f"{run['on_tiktok_before']:,}",
+            str(run["refresh_cap"]),
+            str(run["skus_sent"]),
+            str(run["upload_calls"]),
+            str(run["sku_items_written"]),
+            f"{run['wall_seconds']:.1f}",
+            "yes" if run["finished"] and run["catalog_equals_store"] and not run["endpoints_over_bound"] else "NO",
+        ]
+        for run in one["runs"]
+    ]
 
 
 def where_time_went(r: dict[str, Any]) -> str:
@@ -307,19 +474,30 @@ def target_lines(found: list[dict[str, Any]]) -> list[str]:
     return [f"{verdict(t['pass'])}  {t['target']}  [{t['size']:,}, {t['scenario']}]  {t['detail']}" for t in found]
 
 
-def engine_versions(results: list[dict[str, Any]]) -> list[str]:
-    """The engine fingerprints the syncs ran, in order of first use (more than one: the code changed mid-run)."""
-    return list(dict.fromkeys(str(r.get("engine_fingerprint", "?")) for r in results))
-
-
-def engine_warning(results: list[dict[str, Any]]) -> str | None:
-    versions = engine_versions(results)
-    if len(versions) <= 1:
-        return None
-    changed = [
-        f"{r['size']:,} {r['scenario']}: {r.get('engine_fingerprint')}"
+def _fingerprints(results: list[dict[str, Any]], series: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(which sync, engine fingerprint) of every sync measured, freshness runs included."""
+    found = [
+        (f"{r['size']:,} {r['scenario']}", str(r.get("engine_fingerprint", "?")))
         for r in sorted(results, key=lambda r: (r["size"], SCENARIOS.index(r["scenario"])))
     ]
+    for one in series:
+        for run in one["runs"]:
+            found.append((f"{one['size']:,} {one['scenario']} run {run['run']}", str(run.get("engine_fingerprint"))))
+    return found
+
+
+def engine_versions(results: list[dict[str, Any]], series: list[dict[str, Any]]) -> list[str]:
+    """The engine fingerprints the syncs ran, in order of first use (more than one: the code changed mid-run)."""
+    return list(dict.fromkeys(fingerprint for _, fingerprint in _fingerprints(results, series)))
+
+
+def engine_warning(results: list[dict[str, Any]], series: list[dict[str, Any]]) -> str | None:
+    if len(engine_versions(results, series)) <= 1:
+        return None
+    changed: list[str] = []
+    for label, fingerprint in _fingerprints(results, series):  # a freshness run named only where the code changed
+        if " run " not in label or not changed or not changed[-1].endswith(fingerprint):
+            changed.append(f"{label}: {fingerprint}")
     return (
         "WARNING: the engine's code changed during this run (it was being edited), so these syncs did not all run "
         "the same code: " + "; ".join(changed)
@@ -341,6 +519,7 @@ def write_results(
     *,
     meta: dict[str, Any],
     results: list[dict[str, Any]],
+    series: list[dict[str, Any]],
     setups: dict[int, dict[str, Any]],
     found: list[dict[str, Any]],
 ) -> None:
@@ -348,14 +527,15 @@ def write_results(
     document = {
         **meta,
         "all_targets_hold": all_hold(found),
-        "engine_fingerprints": engine_versions(results),
+        "engine_fingerprints": engine_versions(results, series),
         "targets": found,
         "setups": {str(k): v for k, v in setups.items()},
         "results": sorted(results, key=lambda r: (r["size"], SCENARIOS.index(r["scenario"]))),
+        "freshness": series,
         "notes": {"status_reads": STATUS_READS_NOTE, "ecwid_images": IMAGES_NOTE, "moto": MOTO_NOTE},
     }
     (out / "latest.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_plain) + "\n")
-    (out / "README.md").write_text(readme(meta, results, setups, found))
+    (out / "README.md").write_text(readme(meta, results, series, setups, found))
 
 
 def _plain(value: Any) -> Any:
@@ -368,7 +548,11 @@ def _plain(value: Any) -> Any:
 
 
 def readme(
-    meta: dict[str, Any], results: list[dict[str, Any]], setups: dict[int, dict[str, Any]], found: list[dict[str, Any]]
+    meta: dict[str, Any],
+    results: list[dict[str, Any]],
+    series: list[dict[str, Any]],
+    setups: dict[int, dict[str, Any]],
+    found: list[dict[str, Any]],
 ) -> str:
     machine = meta["machine"]
     settings = meta["settings"]
@@ -386,7 +570,7 @@ def readme(
     ]
     summary = "every target measured holds" if all_hold(found) else "some targets FAIL"
     evidence = evidence_lines(ordered)
-    warning = engine_warning(ordered)
+    warning = engine_warning(ordered, series)
     parts = [
         "# Benchmark results (`make bench`)",
         "",
@@ -394,7 +578,8 @@ def readme(
         "",
         f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory_gb']} GB RAM, {machine['platform']}",
         f"- Python {machine['python']}; code at {meta['git']}; engine fingerprint(s) "
-        f"{', '.join(engine_versions(ordered))} (sha256 of the shared package, the worker's handler and template.yaml)",
+        f"{', '.join(engine_versions(ordered, series))} (sha256 of the shared package, the worker's handler and "
+        "template.yaml)",
         f"- Load average (1, 5, 15 min) at the start {machine.get('load_average_start', '?')}, at the end "
         f"{machine.get('load_average_end', '?')}: other work on the machine competes with the benchmark's three "
         "processes (the CPU it used during each sync is `cpu_seconds.other_processes` in latest.json)",
@@ -407,6 +592,14 @@ def readme(
         f'({settings["stale_share"]:.0%} of the SKUs the store shows). Re-syncs: "full" jobs queued by '
         f"`POST /api/stores/{{id}}/sync`; the second after lowering the price of {settings['change_share']:.0%} of "
         "the products (and their variations) in the sandbox Ecwid.",
+        "- Scenarios run, by size: "
+        + ("; ".join(f"{int(k):,}: {', '.join(v)}" for k, v in settings.get("scenarios", {}).items()) or "-")
+        + '. Issue 11\'s refused products ("refusals"): '
+        "first syncs of fresh stores (same seed, a TikTok catalog each) where the sandbox TikTok refuses whole "
+        "(40002, nothing applied) every upload carrying one of 10 SKUs chosen with the seed among those the store "
+        "shows, its message naming only the field, then the product's position (`refusal_message_names` "
+        '"field", "index"). Freshness: after a first sync of a fresh store, 15 days of twice-daily full '
+        "syncs with nothing changed, every clock (the app's, the worker's, both sandboxes') moved 12 h before each.",
         "",
         *([f"**{warning}**", ""] if warning else []),
         "## Targets",
@@ -428,6 +621,18 @@ def readme(
         markdown_table(ENDPOINT_HEADER, endpoint_rows(ordered)),
         "",
     ]
+    for one in series:
+        parts += [
+            "## Freshness",
+            "",
+            freshness_title(one),
+            "`hours`: clock after the first sync; `cap`: ⌈SKUs on TikTok / slots⌉; `SKUs sent`: the SKUs uploaded "
+            "(nothing changed: all of them refreshes); `valid`: finished, every endpoint within its bound, TikTok's "
+            "catalog equal to what the store shows.",
+            "",
+            markdown_table(FRESHNESS_HEADER, freshness_rows(one)),
+            "",
+        ]
     if evidence:
         parts += ["## Evidence for the endpoints over a bound", "", "```", *evidence, "```", ""]
     parts += [
@@ -464,6 +669,15 @@ def readme(
         "to its end in-process, and the benchmark makes its message visible again at once so that the store's FIFO "
         "group is not blocked (the redelivered message finds its run finished).",
         "- Expected SKUs, deletions and pending SKUs are worked out from the sandboxes' state, not from the engine.",
+        "- Refused products: the SKUs listed rejected, and their reasons, are read as the merchant's page reads them "
+        "(`GET /api/stores/{id}/products?status=rejected` through the local HTTP gateway, every page). The upload "
+        "calls a catalog got in any hour are counted over every upload call of the stack's syncs to it, by the "
+        "sandbox TikTok's clock, in a sliding 3,600 s window (the sandbox enforces the same 1,000).",
+        "- Freshness: the worker's clock (its process's `services().clock`), the app's routes' and both sandboxes' "
+        "are moved forward together, one schedule interval (86,400 s / runs per day, from SYNC_SCHEDULE) before "
+        "each run, so the sandbox TikTok expires what was not refreshed for 30 days by the same time the app "
+        'plans with. Runs are queued by `POST /api/stores/{id}/sync` (a "full" job, as the schedule queues); '
+        "a SKU counts as refreshed each time an upload call carried it.",
         "",
     ]
     return "\n".join(parts)

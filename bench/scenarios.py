@@ -1,28 +1,48 @@
-"""One benchmark size: a synthetic store connected through the real callback, then three syncs measured.
+"""One benchmark size: synthetic stores connected through the real callback, then their syncs measured.
 
-1. first sync: the "replace" job the TikTok callback queued, over a TikTok catalog holding stale SKUs;
-2. re-sync, nothing changed: a "full" job queued by POST /api/stores/{id}/sync;
-3. re-sync, 1% of the products changed (price edits in the sandbox Ecwid), queued the same way.
+Three groups of scenarios (`python -m bench --scenarios …` picks them), each on a store of its own in the size's
+stack (every store built from the same seed, each connected to a TikTok catalog of its own):
+
+- "syncs" (every size):
+  1. first sync: the "replace" job the TikTok callback queued, over a TikTok catalog holding stale SKUs;
+  2. re-sync, nothing changed: a "full" job queued by POST /api/stores/{id}/sync, 61 s of clock after the first
+     (within one schedule interval of its uploads, so no SKU is due for a refresh);
+  3. re-sync, 1% of the products changed (price edits in the sandbox Ecwid), queued the same way.
+- "refusals" (10,000 products by default): the first sync of a fresh store where TikTok refuses, whole, any upload
+  carrying one of 10 SKUs the app's own checks pass (chosen with the bench seed among the SKUs the store shows),
+  once with TikTok's message naming only the field, once naming the product's position ("index" form). A first
+  sync rather than a re-sync of 10 edited products: the refused SKUs then sit at random positions among full
+  batches (14 of up to 1,000 SKUs at 10,000 products), which is what isolating them must cope with, where a
+  re-sync would send them together in one small batch; it costs a few seconds more than a re-sync of the same
+  store would (a 10,000-product first sync is ~26 s against ~20 s for a re-sync), the extra upload calls,
+  paced by TikTok's 5 uploads/s, costing the same either way. The bound is then the first sync's own
+  ⌈SKUs/batch⌉ plus 2·k·⌈log2(batch)⌉ (field form) or k (index form), k = 10.
+- "freshness" (1,000 products by default): after a first sync, 15 days of the schedule's full syncs with nothing
+  changed, every clock (the app's, the worker's, both sandboxes') moved one schedule interval (12 h) before each.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.calls import by_endpoint, describe, uploaded_skus
+from bench.calls import busiest_window, by_endpoint, describe, upload_times_by_catalog, uploaded_skus
 from bench.expect import Expectation, allowed, catalog_state, expect, sizeless_image_urls, store_skus
 from bench.stack import BenchError, BenchStack
-from localrun.stack import ROOT, expect_status
+from localrun.stack import ROOT, LocalStack, expect_status
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.ecwid_catalog import EcwidStore
 from sandboxes.ecwid_images import parse_image_name
 from sandboxes.tiktok import CatalogProduct, TikTokSandbox
+from sandboxes.tiktok_catalog import RefusalMessageNames, refuse_skus
+from tiktok_channel.schedule import runs_per_day
 
 STORE_ID = 4_242_001
 STALE_SKU_BASE = 690_000_001  # below the sandbox Ecwid's product ids: never one of the store's SKUs
@@ -31,7 +51,20 @@ BETWEEN_SYNCS_SECONDS = 61.0  # Ecwid's per-minute window: one sync's calls do n
 FIRST_SYNC = "first sync (replace)"
 NOTHING_CHANGED = "re-sync, nothing changed"
 ONE_PERCENT = "re-sync, 1% changed"
-SCENARIOS = (FIRST_SYNC, NOTHING_CHANGED, ONE_PERCENT)
+REFUSED_FIELD = "first sync, 10 refused (message names the field)"
+REFUSED_INDEX = "first sync, 10 refused (message names the product)"
+FRESHNESS = "15 days of twice-daily syncs, nothing changed"
+SCENARIOS = (FIRST_SYNC, NOTHING_CHANGED, ONE_PERCENT, REFUSED_FIELD, REFUSED_INDEX, FRESHNESS)
+
+GROUPS = ("syncs", "refusals", "freshness")
+GROUP_SIZES = {"refusals": 10_000, "freshness": 1_000}  # where a group runs unless --scenarios names it
+REFUSED_SKUS = 10
+REFUSAL_FORMS: dict[str, RefusalMessageNames] = {REFUSED_FIELD: "field", REFUSED_INDEX: "index"}
+REFUSAL_ISSUE = "Promotional text is not allowed in titles"
+FRESHNESS_DAYS = 15
+HOURLY_UPLOADS = 1000  # TikTok's upload calls per hour per catalog
+# Each group's store: its own id (and so its own TikTok catalog) in the size's stack.
+STORE_IDS = {"syncs": STORE_ID, REFUSED_FIELD: STORE_ID + 1, REFUSED_INDEX: STORE_ID + 2, "freshness": STORE_ID + 3}
 
 
 @dataclass(frozen=True)
@@ -180,32 +213,40 @@ def run_scenario(
     bench: BenchStack,
     *,
     store: EcwidStore,
+    store_id: int,
     name: str,
     size: int,
+    slug: str,
     job_id: str,
     exp: Expectation,
     settings: Settings,
+    sent_out: Counter[str] | None = None,
 ) -> dict[str, Any]:
+    """Run the catalog worker until the queue is empty and measure what it did; `sent_out` gets the SKUs it
+    uploaded (how many times each)."""
     stack = bench.stack
-    before = stack.sku_items(STORE_ID, SKU_FIELDS)
+    before = stack.sku_items(store_id, SKU_FIELDS)
     stack.ecwid.reset_calls()
     stack.tiktok.reset_calls()
-    slug = f"{size}-{SCENARIOS.index(name) + 1}"
     fingerprint = engine_fingerprint()
     run = bench.run_worker(f"worker-{slug}", settings.timeout_seconds)
     ecwid_calls = stack.ecwid.calls_to("")
     tiktok_calls = stack.tiktok.calls_to("")
     now = time.time()
     offsets = {"ecwid": stack.ecwid.clock.now() - now, "tiktok": stack.tiktok.clock.now() - now}
-    after = stack.sku_items(STORE_ID, SKU_FIELDS)
-    item = stack.store_item(STORE_ID)
+    after = stack.sku_items(store_id, SKU_FIELDS)
+    item = stack.store_item(store_id)
     catalog_id = str(item["tiktok"]["catalog_id"])
     catalog = catalog_state(stack.tiktok, catalog_id)
+    for catalog_uploads, times in upload_times_by_catalog(tiktok_calls).items():
+        bench.upload_calls.setdefault(catalog_uploads, []).extend(times)
 
     grouped = by_endpoint(ecwid_calls, tiktok_calls)
     endpoints = _endpoints(exp, grouped)
     images = grouped.get("ecwid images", [])
     sent = uploaded_skus(grouped.get("tiktok upload", []))
+    if sent_out is not None:
+        sent_out.update(sent)
     sync = item.get("sync") or {}
     finished = sync.get("state") == "idle" and sync.get("job_id") == job_id and not run.result["timed_out"]
     extra = set(catalog) - exp.expected_after
@@ -215,6 +256,7 @@ def run_scenario(
         "size": size,
         "scenario": name,
         "mode": exp.mode,
+        "store_id": store_id,
         "job_id": job_id,
         "engine_fingerprint": fingerprint,
         "wall_seconds": run.result["wall_seconds"],
@@ -228,9 +270,11 @@ def run_scenario(
         "cpu_seconds": run.cpu_seconds,
         "timeline": timeline(grouped, offsets, float(run.result["started_at"])),
         "tiktok_writes": len(grouped.get("tiktok upload", [])) + len(grouped.get("tiktok delete", [])),
+        "upload_calls_busiest_hour": busiest_window(bench.upload_calls.get(catalog_id, [])),
         "skus": {
             "to_upsert": len(exp.upserts),
             "sent": sum(sent.values()),
+            "sent_distinct": len(sent),
             "to_delete": len(exp.deletes),
             "pending_before": exp.pending,
             "tiktok_skus_listed": exp.tiktok_skus_listed,
@@ -256,70 +300,288 @@ def run_scenario(
     }
 
 
-def run_size(
-    bench: BenchStack,
-    size: int,
-    settings: Settings,
-    say: Callable[[str], None],
-    results: list[dict[str, Any]],
-    setup: dict[str, Any],
-) -> None:
-    """Build and connect the store, then run the three scenarios: each one's result is appended to `results` as
-    soon as it is known, and facts about the set-up go into `setup`."""
+@dataclass
+class Connected:
+    """A synthetic store connected through the real install and TikTok callback, its first sync queued."""
+
+    store_id: int
+    store: EcwidStore
+    shown: dict[str, int]  # sku_id → product id of the SKUs the store shows
+    sizeless: int
+    catalog_id: str
+    job_id: str  # the first sync's
+    setup: dict[str, Any]
+
+
+def connect_store(bench: BenchStack, store_id: int, size: int, settings: Settings) -> Connected:
+    """Build the store in the sandbox Ecwid (same seed for every store), connect it, and put stale SKUs into its
+    new TikTok catalog."""
     stack = bench.stack
     started = time.perf_counter()
-    store = stack.ecwid.build_synthetic_store(STORE_ID, products=size, seed=settings.seed)
+    store = stack.ecwid.build_synthetic_store(store_id, products=size, seed=settings.seed)
     shown = store_skus(stack.ecwid, store)
     sizeless = sizeless_image_urls(stack.ecwid, store)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    expect_status(stack.connect(STORE_ID), 302, "the app's TikTok callback")
+    queued_before = stack.queued()
+    expect_status(stack.connect(store_id), 302, "the app's TikTok callback")
     connected = time.perf_counter() - started
-    item = stack.store_item(STORE_ID)
+    item = stack.store_item(store_id)
     if item.get("status") != "connected" or (item.get("sync") or {}).get("state") != "queued":
         raise BenchError(f"after the TikTok callback the store is {item.get('status')}, sync {item.get('sync')}")
-    if stack.queued() != 1:
+    if stack.queued() != queued_before + 1:
         raise BenchError(f"the TikTok callback should have queued one sync message; the queue holds {stack.queued()}")
     catalog_id = str(item["tiktok"]["catalog_id"])
     stale = add_stale_skus(stack.tiktok, catalog_id, round(settings.stale_share * len(shown)))
-    setup |= {
+    setup = {
         "products": size,
         "skus_shown": len(shown),
         "stale_skus": len(stale),
         "build_seconds": round(built, 1),
         "connect_seconds": round(connected, 1),
     }
-    say(f"  {size}: store built ({len(shown)} SKUs shown, {len(stale)} stale SKUs on TikTok), connected")
+    return Connected(store_id, store, shown, sizeless, catalog_id, str(item["sync"]["job_id"]), setup)
 
-    batch = bench.upload_batch_size
 
-    def measure(name: str, job_id: str, upserts: set[str]) -> None:
-        mode = "replace" if name == FIRST_SYNC else "full"
-        exp = expect(
+def listed_products(stack: LocalStack, store_id: int, status: str) -> list[dict[str, Any]]:
+    """Every product the merchant's page lists under `status` (GET /api/stores/{id}/products, page by page)."""
+    headers = {"Authorization": f"Bearer {stack.open_session(store_id)}"}
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {"status": status} | ({"cursor": cursor} if cursor else {})
+        answer = stack.http.get(f"/api/stores/{store_id}/products", params=params, headers=headers)
+        page = expect_status(answer, 200, "GET /api/stores/{id}/products").json()
+        items += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+
+
+@dataclass
+class Size:
+    """One size's run: its stack, settings, and where its results and facts go."""
+
+    bench: BenchStack
+    size: int
+    settings: Settings
+    say: Callable[[str], None]
+    results: list[dict[str, Any]]
+    setup: dict[str, Any]
+    series: list[dict[str, Any]]
+
+    def expectation(self, connected: Connected, mode: str, upserts: set[str]) -> Expectation:
+        return expect(
             mode=mode,
-            ecwid=stack.ecwid,
-            store=store,
-            tiktok=stack.tiktok,
-            catalog_id=catalog_id,
-            batch_size=batch,
+            ecwid=self.bench.stack.ecwid,
+            store=connected.store,
+            tiktok=self.bench.stack.tiktok,
+            catalog_id=connected.catalog_id,
+            batch_size=self.bench.upload_batch_size,
             upserts=upserts,
-            sizeless_images=sizeless,
+            sizeless_images=connected.sizeless,
         )
-        say(f"  {size}: {name} …")
-        result = run_scenario(bench, store=store, name=name, size=size, job_id=job_id, exp=exp, settings=settings)
-        results.append(result)
+
+    def sync(
+        self,
+        connected: Connected,
+        name: str,
+        slug: str,
+        job_id: str,
+        exp: Expectation,
+        sent_out: Counter[str] | None = None,
+    ) -> dict[str, Any]:
+        """One sync of the connected store, run and measured (see run_scenario)."""
+        return run_scenario(
+            self.bench,
+            store=connected.store,
+            store_id=connected.store_id,
+            name=name,
+            size=self.size,
+            slug=slug,
+            job_id=job_id,
+            exp=exp,
+            settings=self.settings,
+            sent_out=sent_out,
+        )
+
+    def measure(self, connected: Connected, name: str, job_id: str, exp: Expectation) -> dict[str, Any]:
+        """One sync measured; its result is appended to `results` as soon as it is known."""
+        self.say(f"  {self.size}: {name} …")
+        result = self.sync(connected, name, f"{self.size}-{SCENARIOS.index(name) + 1}", job_id, exp)
+        self.results.append(result)
         cpu = result["cpu_seconds"]
-        say(
-            f"  {size}: {name}: {result['wall_seconds']:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB; CPU s: "
+        self.say(
+            f"  {self.size}: {name}: {result['wall_seconds']:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB; CPU s: "
             f"worker {cpu['worker']:.1f}, sandboxes {cpu['sandboxes_and_routes']:.1f}, moto {cpu['moto']:.1f}, "
             f"other processes {cpu['other_processes']:.1f}"
         )
+        return result
 
-    measure(FIRST_SYNC, str(item["sync"]["job_id"]), set(shown))
+
+def run_size(size: Size, groups: list[str]) -> None:
+    """The chosen groups of scenarios, in order; facts about their set-up go into `size.setup`."""
+    for group in GROUPS:
+        if group in groups:
+            {"syncs": run_syncs, "refusals": run_refusals, "freshness": run_freshness}[group](size)
+
+
+def run_syncs(size: Size) -> None:
+    """The first sync, a re-sync with nothing changed and one with `change_share` of the products changed."""
+    bench, stack = size.bench, size.bench.stack
+    connected = connect_store(bench, STORE_IDS["syncs"], size.size, size.settings)
+    size.setup |= connected.setup
+    size.say(
+        f"  {size.size}: store built ({len(connected.shown)} SKUs shown, {connected.setup['stale_skus']} stale SKUs "
+        "on TikTok), connected"
+    )
+    size.measure(connected, FIRST_SYNC, connected.job_id, size.expectation(connected, "replace", set(connected.shown)))
     stack.ecwid.clock.advance(BETWEEN_SYNCS_SECONDS)
-    measure(NOTHING_CHANGED, stack.request_sync(STORE_ID), set())
+    job_id = stack.request_sync(connected.store_id)
+    size.measure(connected, NOTHING_CHANGED, job_id, size.expectation(connected, "full", set()))
     stack.ecwid.clock.advance(BETWEEN_SYNCS_SECONDS)
-    changed = edit_prices(stack.ecwid, store, settings.change_share, settings.seed)
-    setup["products_changed"] = len(changed)
-    changed_skus = {sku for sku, product_id in store_skus(stack.ecwid, store).items() if product_id in changed}
-    measure(ONE_PERCENT, stack.request_sync(STORE_ID), changed_skus)
+    changed = edit_prices(stack.ecwid, connected.store, size.settings.change_share, size.settings.seed)
+    size.setup["products_changed"] = len(changed)
+    changed_skus = {
+        sku for sku, product_id in store_skus(stack.ecwid, connected.store).items() if product_id in changed
+    }
+    job_id = stack.request_sync(connected.store_id)
+    size.measure(connected, ONE_PERCENT, job_id, size.expectation(connected, "full", changed_skus))
+
+
+def run_refusals(size: Size) -> None:
+    """Two first syncs of fresh stores where TikTok refuses whole any upload carrying one of 10 chosen SKUs: with
+    a message naming only the field, then one naming the product's position."""
+    tiktok = size.bench.stack.tiktok
+    for name, form in REFUSAL_FORMS.items():
+        connected = connect_store(size.bench, STORE_IDS[name], size.size, size.settings)
+        refused = set(random.Random(size.settings.seed).sample(sorted(connected.shown), REFUSED_SKUS))
+        exp = size.expectation(connected, "replace", set(connected.shown))
+        exp.expected_after -= refused
+        if form == "field":
+            exp.extra_uploads = 2 * len(refused) * math.ceil(math.log2(exp.batch_size))
+            exp.extra_formula = f" + 2·{len(refused)} refused·⌈log2 {exp.batch_size}⌉"
+        else:
+            exp.extra_uploads = len(refused)
+            exp.extra_formula = f" + {len(refused)} refused"
+        positions = sorted(sorted(connected.shown).index(sku) for sku in refused)
+        size.setup.setdefault("refusals", {})[name] = {**connected.setup, "refused_skus": sorted(refused)}
+        size.say(f"  {size.size}: store {connected.store_id} connected; TikTok refuses {sorted(refused)} ({form} form)")
+        rule = refuse_skus(refused, field="title", issue=REFUSAL_ISSUE)
+        names_before = tiktok.refusal_message_names
+        tiktok.request_refusal_rules.append(rule)
+        tiktok.refusal_message_names = form
+        try:
+            result = size.measure(connected, name, connected.job_id, exp)
+        finally:
+            tiktok.request_refusal_rules.remove(rule)
+            tiktok.refusal_message_names = names_before
+        rejected = {p["sku_id"]: p for p in listed_products(size.bench.stack, connected.store_id, "rejected")}
+        messages = {sku: [r["message"] for r in rejected[sku]["reasons"]] for sku in refused if sku in rejected}
+        result["refusals"] = {
+            "message_form": form,
+            "refused_skus": sorted(refused),
+            "positions_among_skus_by_id": positions,
+            "rejected_listed": sorted(rejected),
+            "refused_not_listed_rejected": sorted(refused - set(rejected)),
+            "others_listed_rejected": sorted(set(rejected) - refused)[:10],
+            "with_tiktok_message": sorted(
+                sku for sku, texts in messages.items() if any(f".title: {REFUSAL_ISSUE}" in t for t in texts)
+            ),
+            "messages": {sku: texts[:1] for sku, texts in sorted(messages.items())[:3]},
+            "upload_calls": result["endpoints"]["tiktok upload"]["measured"],
+            "upload_bound_without_refusals": exp.base_uploads(),
+            "extra_calls_allowed": exp.extra_uploads,
+            "upload_bound": exp.base_uploads() + exp.extra_uploads,
+            "upload_formula": result["endpoints"]["tiktok upload"]["formula"],
+        }
+
+
+def run_freshness(size: Size) -> None:
+    """A first sync, then FRESHNESS_DAYS of the schedule's full syncs with nothing changed: before each, every
+    clock moves one schedule interval. The runs are summed up in one series (`size.series`)."""
+    bench, stack = size.bench, size.bench.stack
+    connected = connect_store(bench, STORE_IDS["freshness"], size.size, size.settings)
+    per_day = runs_per_day(bench.worker_setting("SYNC_SCHEDULE"))
+    refresh_days = int(bench.worker_setting("TIKTOK_REFRESH_DAYS"))
+    interval = 86_400 / per_day
+    slots = per_day * (refresh_days - 1)
+    size.setup["freshness"] = connected.setup
+    size.say(f"  {size.size}: store {connected.store_id} connected; first sync before {FRESHNESS_DAYS} days of syncs …")
+    first = size.sync(
+        connected,
+        FIRST_SYNC,
+        f"{size.size}-freshness-0",
+        connected.job_id,
+        size.expectation(connected, "replace", set(connected.shown)),
+    )
+    if not (first["sync"]["finished"] and first["catalog_equals_store"]):
+        raise BenchError(f"the freshness store's first sync did not finish as expected: {first['sync']}")
+    refreshed: Counter[str] = Counter()
+    runs: list[dict[str, Any]] = []
+    batch = bench.upload_batch_size
+    for number in range(1, round(FRESHNESS_DAYS * per_day) + 1):
+        bench.advance_clocks(interval)
+        on_tiktok = len(catalog_state(stack.tiktok, connected.catalog_id))
+        cap = math.ceil(on_tiktok / slots)
+        exp = size.expectation(connected, "full", set())
+        exp.extra_uploads = math.ceil(cap / batch)
+        exp.extra_formula = f" + ⌈refresh share {cap}/{batch}⌉"
+        sent: Counter[str] = Counter()
+        job_id = stack.request_sync(connected.store_id)
+        r = size.sync(connected, FRESHNESS, f"{size.size}-freshness-{number}", job_id, exp, sent)
+        refreshed.update(sent.keys())
+        runs.append(
+            {
+                "run": number,
+                "hours_after_first_sync": round(number * interval / 3600, 1),
+                "on_tiktok_before": on_tiktok,
+                "refresh_cap": cap,
+                "skus_sent": r["skus"]["sent"],
+                "skus_sent_distinct": r["skus"]["sent_distinct"],
+                "upload_calls": r["endpoints"]["tiktok upload"]["measured"],
+                "delete_calls": r["endpoints"]["tiktok delete"]["measured"],
+                "sku_items_written": r["dynamodb"]["sku_items_written"],
+                "wall_seconds": r["wall_seconds"],
+                "finished": r["sync"]["finished"],
+                "catalog_equals_store": r["catalog_equals_store"],
+                "catalog_difference": r["catalog_difference"],
+                "endpoints_over_bound": {
+                    e: f"{row['measured']} > {row['allowed']} (bound {row['bound']}): {row.get('evidence', [])}"
+                    for e, row in r["endpoints"].items()
+                    if not row["pass"]
+                },
+                "lambda_timeouts": r["sync"]["deliveries"].get("lambda_timeouts", 0),
+                "peak_rss_mb": r["peak_rss_mb"],
+                "engine_fingerprint": r["engine_fingerprint"],
+                "upload_calls_busiest_hour": r["upload_calls_busiest_hour"],
+            }
+        )
+        size.say(
+            f"  {size.size}: {FRESHNESS}: run {number}: {r['skus']['sent']} SKUs refreshed (cap {cap}), "
+            f"{r['wall_seconds']:.1f} s"
+        )
+    skus = set(connected.shown)
+    times = [refreshed.get(sku, 0) for sku in skus]
+    size.series.append(
+        {
+            "size": size.size,
+            "scenario": FRESHNESS,
+            "store_id": connected.store_id,
+            "days": FRESHNESS_DAYS,
+            "runs_per_day": per_day,
+            "refresh_days": refresh_days,
+            "slots": slots,
+            "interval_seconds": interval,
+            "skus_shown": len(skus),
+            "first_sync_wall_seconds": first["wall_seconds"],
+            "refreshed_times": {
+                "min": min(times),
+                "max": max(times),
+                "histogram": dict(sorted(Counter(times).items())),
+            },
+            "refreshed_below_twice": sorted(sku for sku in skus if refreshed.get(sku, 0) < 2)[:20],
+            "wall_seconds_total": round(sum(run["wall_seconds"] for run in runs), 1),
+            "runs": runs,
+        }
+    )

@@ -12,12 +12,12 @@ import resource
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.worker import RESULT_PREFIX
-from localrun.stack import ROOT, LocalStack, local_aws_environment, local_stack
+from localrun.stack import ROOT, LocalStack, local_aws_environment, local_stack, move_clock
 
 WORKER = "CatalogWorkerFunction"
 QUEUE = "CatalogQueue"
@@ -66,10 +66,26 @@ class BenchStack:
     logs: Path
     worker_environment: dict[str, str]
     moto_pid: int
+    # How far every clock (the app's here and in the worker process, both sandboxes') was moved forward.
+    clock_offset_seconds: float = 0.0
+    # catalog_id → when (TikTok's sandbox clock) each upload call of this stack's syncs came.
+    upload_calls: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def upload_batch_size(self) -> int:
-        return int(self.stack.resources.function_environment(WORKER)["TIKTOK_UPLOAD_BATCH_SIZE"])
+        return int(self.worker_setting("TIKTOK_UPLOAD_BATCH_SIZE"))
+
+    def worker_setting(self, name: str) -> str:
+        """One variable of the catalog worker's environment, as provisioned."""
+        return self.stack.resources.function_environment(WORKER)[name]
+
+    def advance_clocks(self, seconds: float) -> None:
+        """Move time forward for everyone: the sandboxes, the app's routes in this process and the worker process
+        (its clock is moved by the same total when it starts; see bench.worker)."""
+        self.stack.ecwid.clock.advance(seconds)
+        self.stack.tiktok.clock.advance(seconds)
+        self.clock_offset_seconds += seconds
+        move_clock(self.clock_offset_seconds)
 
     def run_worker(self, name: str, timeout_seconds: float) -> WorkerRun:
         """Drain the catalog queue with the catalog worker in a child process; its BENCH_RESULT."""
@@ -83,6 +99,7 @@ class BenchStack:
             "function_arn": resources.function_arn(WORKER),
             "queue": QUEUE,
             "timeout_seconds": timeout_seconds,
+            "clock_offset_seconds": self.clock_offset_seconds,
         }
         spec_path = self.logs / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec, indent=1))
