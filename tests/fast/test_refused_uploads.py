@@ -58,6 +58,7 @@ def test_one_refused_product_of_six_leaves_the_other_five_on_tiktok_in_the_same_
     status = store_of(store)
     assert (status.sync.state, status.products.pending, status.products.rejected) == ("idle", 5, 1)
     assert status.notice is None
+    assert status.sync.last_result == "5 uploaded, 0 removed, 0 not uploaded, 5 on TikTok"  # the refused one: neither
     assert upload_calls(store) <= 1 + 2 * math.ceil(math.log2(6))
 
 

@@ -176,7 +176,7 @@ class FullSyncRun:
         counts = _counts(records.values())
         result = (
             f"{self._run.uploaded} uploaded, {self._run.deleted} removed, {counts.held_back} not uploaded, "
-            f"{counts.listed + counts.pending + counts.rejected} on TikTok"
+            f"{sum(r.on_tiktok for r in records.values())} on TikTok"
         )
         if writer.tiktok_accepted:
             clear_refusal(self._s, self._store)

@@ -174,7 +174,8 @@ class CatalogWriter:
 
     # -- TikTok writes -------------------------------------------------------------------------
     def flush(self, *, full_batches_only: bool = False) -> int:
-        """Upload the queue, read each batch's feed log, commit what TikTok accepted; answers how many were sent.
+        """Upload the queue, read each batch's feed log, commit what TikTok accepted; answers how many SKUs TikTok
+        accepted (those it refused or failed are not counted as uploaded).
 
         Mid-run only full batches go, so the number of upload calls stays at its lower bound.
         """
@@ -192,8 +193,8 @@ class CatalogWriter:
                 # Also when a call fails midway (a split cut by a 40100 or an outage): what TikTok confirmed so
                 # far is committed, so the retry sends only the rest.
                 self._commit(chunk, outcome)
-            sent += len(chunk)
-            metrics.add_metric(name="SkusUploaded", unit=MetricUnit.Count, value=len(chunk))
+            sent += len(outcome.accepted)
+            metrics.add_metric(name="SkusUploaded", unit=MetricUnit.Count, value=len(outcome.accepted))
         return sent
 
     def _commit(self, chunk: list[_Queued], outcome: BatchOutcome) -> None:
