@@ -35,6 +35,40 @@ CATALOG_CURRENCIES: dict[str, tuple[str, ...]] = {
 
 SHOPPING_COUNTRIES = frozenset({"US", "GB"})
 
+# The supported countries by name, as the merchant guide writes them (its list, in its order).
+COUNTRY_NAMES: dict[str, str] = {
+    "AU": "Australia",
+    "CA": "Canada",
+    "EG": "Egypt",
+    "FR": "France",
+    "DE": "Germany",
+    "ID": "Indonesia",
+    "IL": "Israel",
+    "IT": "Italy",
+    "JP": "Japan",
+    "KR": "South Korea",
+    "MY": "Malaysia",
+    "RU": "Russia",
+    "SA": "Saudi Arabia",
+    "SG": "Singapore",
+    "ES": "Spain",
+    "TW": "Taiwan",
+    "TH": "Thailand",
+    "TR": "Turkey",
+    "AE": "the United Arab Emirates",
+    "GB": "the UK",
+    "US": "the US",
+    "VN": "Vietnam",
+}
+# Where a merchant corrects each in the Ecwid admin.
+_ADDRESS_SETTING = "Settings → General → Store address"
+_CURRENCY_SETTING = "Settings → General → Regional settings"
+
+
+def _supported_countries() -> str:
+    names = [COUNTRY_NAMES[code] for code in COUNTRY_NAMES]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
 
 @dataclass(frozen=True)
 class Eligibility:
@@ -62,19 +96,22 @@ def eligibility(country: str, currency: str) -> Eligibility:
     allowed = CATALOG_CURRENCIES.get(country)
     if not country:
         reason: str | None = (
-            "Your store has no country set. Set it in Ecwid (Settings → General → Store Profile), "
+            f"Your store has no country set. Enter your store's address in Ecwid ({_ADDRESS_SETTING}), "
             "then reopen this page."
         )
     elif allowed is None:
         reason = (
-            f"TikTok catalogs are not available for stores located in {country}. "
-            "TikTok supports stores in: " + ", ".join(sorted(CATALOG_CURRENCIES)) + "."
+            "TikTok catalogs and ads are not available in your store's country. "
+            f"TikTok supports stores in {_supported_countries()}. "
+            f"If your store's country is set wrong, correct your store address in Ecwid ({_ADDRESS_SETTING}) and, "
+            f"if needed, its currency ({_CURRENCY_SETTING}), then reopen this page."
         )
     elif currency not in allowed:
         reason = (
-            f"TikTok does not accept {currency or 'an empty currency'} for stores in {country}. "
-            f"Switch your store currency to {' or '.join(allowed)} in Ecwid (Settings → General → Regional "
-            "Settings) before you connect: the catalog currency cannot be changed later."
+            f"TikTok does not accept {currency or 'an empty currency'} for stores in {COUNTRY_NAMES[country]}. "
+            f"Switch your store currency to {' or '.join(allowed)} in Ecwid ({_CURRENCY_SETTING}) before you "
+            "connect: the catalog currency cannot be changed later. If your store's country is set wrong, correct "
+            f"your store address in Ecwid ({_ADDRESS_SETTING})."
         )
     else:
         reason = None
