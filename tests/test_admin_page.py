@@ -64,6 +64,9 @@ def test_the_page_opens_with_a_genuine_payload_and_carries_no_session(stack: App
         "Apply for TikTok Storefront",
         "Connect TikTok Storefront",
         "Disconnect",
+        "Manage TikTok Products",
+        "Counts are products and variations",
+        "accepts applications only from merchants it has already onboarded",
     ):
         assert wording in html, wording
     # The script opens the session itself; the HTML holds neither a session nor the payload.
@@ -184,6 +187,7 @@ def test_products_are_listed_per_status_page_by_page(stack: AppStack):
         "title": "Replica watch 0",
         "status": "rejected",
         "reasons": [{"message": "Prohibited product", "suggestion": "Remove replicas"}],
+        "brand_from_store_name": False,  # contract.md: the list item says whether the store's name stood in
     }
 
     listed = _list(stack, session, status="listed").json()
