@@ -41,6 +41,18 @@
     storefront_connected: "Your TikTok Storefront is already connected.",
   };
 
+  // A product's edit page in the Ecwid admin. Not confirmed: ecwid-api.md gives no admin URL for a product; this is
+  // the form the Ecwid admin shows in its address bar. It opens in a new tab: this page is framed by the admin.
+  const ecwidProductUrl = (productId) =>
+    `https://my.ecwid.com/store/${encodeURIComponent(storeId)}#product:id=${encodeURIComponent(productId)}`;
+  // TikTok's advertising policies (the guide: rejected products do not comply with them), its index page.
+  const TIKTOK_POLICIES_URL = "https://ads.tiktok.com/help/article?aid=10000494";
+  // TikTok publishes no link into one catalog's Catalog Manager: the Business Center is the way in (Assets →
+  // Catalogs → the catalog's trolley icon, as the guide says).
+  const TIKTOK_BUSINESS_URL = "https://business.tiktok.com/";
+  const CONNECTED_TEXT = "Connected: your store is connected to TikTok For Business. The first sync is sending your "
+    + "products to TikTok; TikTok then reviews them, which can take up to several hours.";
+
   const RENEW_BEFORE_MS = 5 * 60 * 1000;
   const STATUSES = ["listed", "pending", "rejected", "held_back"];
   const LISTS = {
@@ -94,6 +106,7 @@
   let listStatus = null;
   let listCursor = null;
   let alertFromRefresh = false;
+  let finishedShownFor = null; // the status the "Sync finished" line was written for
   let ecwidReady = false;
 
   class ApiError extends Error {
@@ -230,14 +243,38 @@
     button.setAttribute("aria-busy", on ? "true" : "false");
   }
   function formatTime(iso) {
+    // The API's times are ISO 8601 in UTC; the merchant reads them in the browser's time zone, which is named.
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return iso;
-    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    return date.toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+    });
   }
-  function countryName(code) {
+  function newTabLink(text, href, label) {
+    const link = document.createElement("a");
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.textContent = text;
+    link.setAttribute("aria-label", `${label || text} (opens in a new tab)`);
+    return link;
+  }
+  function businessCenterUrl() {
+    return (status && status.tiktok && status.tiktok.business_center_url) || TIKTOK_BUSINESS_URL;
+  }
+  function connectStartedHere() {
+    // The phone is kept in this tab only once a connect went to TikTok from here (see the connect form).
+    try {
+      return Boolean(window.sessionStorage.getItem(PHONE_KEY));
+    } catch {
+      return false;
+    }
+  }
+  // A country ("region") or currency by its English name, its code beside it: "Brazil (BR)", "Brazilian Real (BRL)".
+  function displayName(type, code) {
     if (!code) return "Not set in your Ecwid store";
     try {
-      const name = new Intl.DisplayNames(["en"], { type: "region" }).of(code);
+      const name = new Intl.DisplayNames(["en"], { type }).of(code);
       return name && name !== code ? `${name} (${code})` : code;
     } catch (error) {
       return code;
@@ -280,21 +317,27 @@
   }
 
   function render(next) {
+    const previous = status;
     status = next;
     show("loading", false);
     const eligibility = next.eligibility;
     const tiktok = next.tiktok || null;
     const connected = next.status === "connected";
     const reconnect = next.status === "reconnect_needed";
-    const canConnect = ["installed", "disconnected", "reconnect_needed"].includes(next.status);
+    const eligible = Boolean(eligibility.catalog_allowed);
+    // A store TikTok does not accept gets no connect form: its reason says what to change in Ecwid instead.
+    const canConnect = eligible && ["installed", "disconnected", "reconnect_needed"].includes(next.status);
+    // Back from TikTok after a connect started in this tab, or connected while this tab watched: said once.
+    const justConnected = connected
+      && (previous ? previous.status !== "connected" : connectStartedHere());
 
     renderNotice(next);
 
     show("eligibility", true);
-    setText("el-country", countryName(eligibility.country));
-    setText("el-currency", eligibility.currency || "Not set in your Ecwid store");
-    setText("el-catalog", eligibility.catalog_allowed ? "Available" : "Not available");
-    setText("el-shopping", eligibility.shopping_allowed ? "Available" : "US and UK stores only");
+    setText("el-country", displayName("region", eligibility.country));
+    setText("el-currency", displayName("currency", eligibility.currency));
+    setText("el-catalog", eligible ? "Available" : "Not available");
+    setText("el-shopping", eligibility.shopping_allowed ? "Available" : "Not available: US and UK stores only");
     setText("el-reason", eligibility.reason || "");
     show("el-reason", Boolean(eligibility.reason));
 
@@ -302,20 +345,19 @@
     setText("connect-title", reconnect ? "Reconnect TikTok For Business" : "Connect TikTok For Business");
     setText("connect-button", reconnect ? "Reconnect" : "+ Connect TikTok Account");
     setText("connect-currency", eligibility.currency ? `(${eligibility.currency})` : "");
-    byId("connect-button").disabled = !eligibility.catalog_allowed;
+    byId("connect-button").disabled = !eligible;
 
     show("business", Boolean(tiktok));
     if (tiktok) {
-      const link = byId("bc-link");
-      if (tiktok.business_center_url) {
-        link.href = tiktok.business_center_url;
-        link.hidden = false;
-      } else {
-        link.hidden = true;
-      }
-      const currency = tiktok.catalog_currency ? `, in ${tiktok.catalog_currency}` : "";
-      setText("catalog", tiktok.catalog_id ? `${tiktok.catalog_id}${currency}` : "Being created");
-      setText("pixel", tiktok.pixel_code || "–");
+      show("bc", Boolean(tiktok.business_center_url));
+      if (tiktok.business_center_url) byId("bc-link").href = tiktok.business_center_url;
+      // Named as the merchant knows them; TikTok's ids second, for a conversation with TikTok's support.
+      const currency = tiktok.catalog_currency ? ` (${tiktok.catalog_currency})` : "";
+      setText("catalog", tiktok.catalog_id ? `Catalog${currency}` : "Being created");
+      setText("catalog-id", tiktok.catalog_id ? `ID ${tiktok.catalog_id}` : "");
+      setText("pixel", tiktok.pixel_code ? "TikTok Pixel" : "–");
+      setText("pixel-id", tiktok.pixel_code ? `ID ${tiktok.pixel_code}` : "");
+      byId("manage-link").href = businessCenterUrl();
     }
 
     show("products", Boolean(tiktok));
@@ -326,8 +368,18 @@
 
     show("sync", Boolean(tiktok));
     renderSync(next.sync, connected);
+    // The "Sync finished" line holds only for the status it was written for: later edits or reviews clear it.
+    const fingerprint = JSON.stringify([next.status, next.products, next.sync.last_finished_at, next.sync.state]);
+    if (finishedShownFor === "") finishedShownFor = fingerprint;
+    else if (finishedShownFor !== null && finishedShownFor !== fingerprint) {
+      finishedShownFor = null;
+      say("sync-message", "");
+    }
 
-    show("storefront", connected);
+    // TikTok Shopping only where TikTok offers it (or where the store already has an application or a storefront).
+    const shopping = Boolean(eligibility.shopping_allowed)
+      || !["not_applied", undefined].includes(next.storefront.state);
+    show("storefront", connected && shopping);
     if (connected && storefrontShown !== next.storefront.state) {
       storefrontShown = next.storefront.state;
       loadStorefront();
@@ -335,6 +387,10 @@
     if (!connected) storefrontShown = null;
 
     show("disconnect", Boolean(tiktok) || connected);
+    if (justConnected) {
+      showInfo(CONNECTED_TEXT);
+      announce(CONNECTED_TEXT);
+    }
     resize();
   }
 
@@ -347,7 +403,7 @@
     if (!notice) return;
     setText("notice-title", NOTICE_TITLES[notice.code] || "Your catalog is not syncing");
     setText("notice-message", notice.message);
-    show("notice-reconnect", next.status === "reconnect_needed");
+    show("notice-reconnect", next.status === "reconnect_needed" && Boolean(next.eligibility.catalog_allowed));
   }
 
   function renderSync(sync, connected) {
@@ -369,7 +425,8 @@
       if (sync.total > 0) {
         bar.max = sync.total;
         bar.value = Math.min(sync.done, sync.total);
-        setText("sync-count", `${Math.min(sync.done, sync.total)} of ${sync.total} products`);
+        // The API counts SKUs: a product's variations are one each.
+        setText("sync-count", `${Math.min(sync.done, sync.total)} of ${sync.total} products and variations`);
       } else {
         bar.removeAttribute("value");
         setText("sync-count", "");
@@ -380,6 +437,7 @@
       const text = `Sync finished. ${sync.last_result || ""}`.trim();
       say("sync-message", text);
       announce(text);
+      finishedShownFor = ""; // the status this render shows: set by render()
     }
     lastSyncState = sync.state;
   }
@@ -446,7 +504,40 @@
       todo.textContent = `What to do: ${reason.suggestion || WHAT_TO_DO[item.status] || WHAT_TO_DO.held_back}`;
       li.append(why, todo);
     }
+    li.append(...fixLinks(item));
     return li;
+  }
+
+  // Where the merchant fixes a product: its page in the Ecwid admin; for a rejection also TikTok's Catalog Manager
+  // (to appeal) and TikTok's policies.
+  function fixLinks(item) {
+    if (!["rejected", "held_back"].includes(item.status)) return [];
+    const name = item.title || `product ${item.product_id}`;
+    const links = document.createElement("ul");
+    links.className = "tt-links";
+    const add = (link) => {
+      const li = document.createElement("li");
+      li.append(link);
+      links.append(li);
+    };
+    if (item.product_id) {
+      add(newTabLink("Edit in Ecwid", ecwidProductUrl(item.product_id), `Edit ${name} in your Ecwid admin`));
+    }
+    if (item.status === "rejected") {
+      add(newTabLink("Appeal in TikTok’s Catalog Manager", businessCenterUrl(),
+        `Appeal the rejection of ${name} in TikTok’s Catalog Manager`));
+      add(newTabLink("TikTok’s advertising policies", TIKTOK_POLICIES_URL));
+    }
+    const result = [links];
+    if (item.status === "rejected") {
+      const appeal = document.createElement("p");
+      appeal.className = "tt-help";
+      appeal.textContent = "To appeal: in your Business Center open Assets → Catalogs, your catalog’s "
+        + "Catalog Manager, Manage → Products, filter Rejected, click Rejected beside the product, then Appeal. "
+        + "Each product can be appealed once a month.";
+      result.push(appeal);
+    }
+    return result;
   }
 
   // -- TikTok Shopping --------------------------------------------------------------------------
@@ -471,6 +562,7 @@
     show("sf-note", Boolean(note) && state === "rejected");
     const allowed = Boolean(status && status.eligibility.shopping_allowed);
     const canApply = allowed && (state === "not_applied" || state === "rejected");
+    show("sf-onboarded", canApply); // said before the merchant fills in the form
     if (!canApply) show("sf-form", false);
     show("sf-apply", canApply && byId("sf-form").hidden);
     show("sf-connect", state === "approved" || state === "connecting");
@@ -520,6 +612,26 @@
     if (fieldset && input.name === "product_categories") return fieldset.querySelector("legend").textContent.trim();
     return input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
   }
+
+  function fieldAnchor(form, name) {
+    return form.querySelector(`[name="${CSS.escape(name)}"]`) || byId(`sf-${name}-error`)
+      || byId("sf-business_address-error");
+  }
+  function formOrder(form, a, b) {
+    const first = fieldAnchor(form, a);
+    const second = fieldAnchor(form, b);
+    if (!first || !second || first === second) return 0;
+    return first.compareDocumentPosition(second) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+  }
+  // A US address needs a state; a UK one need not have a county.
+  function markRegionRequired() {
+    const region = byId("sf-region");
+    const required = byId("sf-country").value === "US";
+    region.required = required;
+    region.setAttribute("aria-required", required ? "true" : "false");
+  }
+  byId("sf-country").addEventListener("change", markRegionRequired);
+  markRegionRequired();
 
   function focusFirstInvalid(form) {
     const first = Array.from(form.elements).find((element) => element.getAttribute("aria-invalid") === "true");
@@ -574,6 +686,7 @@
     const button = byId("sync-button");
     busy(button, true);
     say("sync-message", "");
+    finishedShownFor = null; // what this click says stays until the sync it started finishes
     try {
       await api("POST", `${base}/sync`);
       const text = "Sync started: your products are being sent to TikTok. You can leave this page.";
@@ -596,6 +709,9 @@
     resize();
   });
   byId("sf-cancel").addEventListener("click", () => {
+    // What the last submit said no longer applies: the form closes clean (the typed values stay).
+    clearFieldErrors(byId("sf-form"));
+    say("sf-message", "");
     show("sf-form", false);
     show("sf-apply", true);
     byId("sf-apply").setAttribute("aria-expanded", "false");
@@ -619,7 +735,8 @@
       say("sf-message", text);
       byId("storefront-title").focus();
     } catch (error) {
-      const fields = Object.entries(error.fields || {});
+      // The summary names the fields in the order the form shows them.
+      const fields = Object.entries(error.fields || {}).sort(([a], [b]) => formOrder(form, a, b));
       for (const [name, message] of fields) fieldError(form, name, message, `sf-${name}-error`);
       if (fields.length) {
         const labels = [...new Set(fields.map(([name]) => labelFor(form, name)))];
