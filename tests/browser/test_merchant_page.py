@@ -533,6 +533,7 @@ def test_the_connected_page_names_things_counts_variations_and_drops_a_stale_syn
         _serve(page, statuses)
         page.goto(running.open_url)
         expect(page.locator("#sync-count")).to_have_text("5 of 12 products and variations")
+        expect(page.locator("#sync")).to_contain_text("Result, in products and variations")  # the API counts SKUs
         expect(page.locator("#sync-last")).to_have_text("May 1, 2026, 2:00 AM EDT")
         expect(page.locator("#catalog")).to_have_text("Catalog (USD)")
         expect(page.locator("#catalog-id")).to_have_text("ID 7001")
