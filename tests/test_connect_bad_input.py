@@ -200,7 +200,7 @@ def test_connect_body_must_be_json_with_a_phone(stack: AppStack):
 
 @pytest.mark.parametrize(
     ("country", "currency", "hint"),
-    [("BR", "BRL", "not available for stores located in BR"), ("CA", "EUR", "CAD or USD"), ("IL", "ILS", "USD")],
+    [("BR", "BRL", "not available in your store's country"), ("CA", "EUR", "CAD or USD"), ("IL", "ILS", "USD")],
 )
 def test_ineligible_store_is_told_why_and_nothing_is_written(stack: AppStack, country, currency, hint):
     session = installed(stack, country=country, currency=currency)

@@ -126,7 +126,7 @@ def test_any_other_phone_is_refused_and_nothing_is_written(phone: str):
 @pytest.mark.parametrize(
     ("country", "currency", "hint"),
     [
-        ("BR", "BRL", "not available for stores located in BR"),
+        ("BR", "BRL", "not available in your store's country"),
         ("IL", "ILS", "Switch your store currency to USD"),
         ("", "USD", "no country"),
     ],

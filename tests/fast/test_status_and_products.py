@@ -38,7 +38,8 @@ def test_a_store_that_is_not_eligible_is_told_why(services: FakeServices):
 
     eligibility = store_status(services, STORE_ID)["eligibility"]
     assert (eligibility["catalog_allowed"], eligibility["shopping_allowed"]) == (False, False)
-    assert "BR" in eligibility["reason"]
+    assert "not available in your store's country" in eligibility["reason"]
+    assert "Settings → General → Store address" in eligibility["reason"]  # what to change in Ecwid
 
 
 def test_a_connected_store_shows_its_tiktok_side_its_counts_and_the_next_scheduled_sync(services: FakeServices):
