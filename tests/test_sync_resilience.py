@@ -362,3 +362,40 @@ def test_a_sync_that_would_outlive_its_invocation_continues_in_a_next_part(stack
     assert set(stack.tiktok_catalog(STORE)) == {str(i) for i in ids}
     pages = [c.query.get("offset") for c in stack.ecwid.calls_to(PRODUCTS)]
     assert pages == [["0"], ["100"], ["200"]]  # each page read once across the two parts
+
+
+@pytest.fixture
+def quick_retries() -> Iterator[AppStack]:
+    with app_stack(parameters={"RetryBaseSeconds": "1"}) as running:
+        yield running
+
+
+def test_a_sync_waiting_on_a_failing_tiktok_says_so_and_keeps_the_last_finished_one(quick_retries: AppStack):
+    stack = quick_retries
+    store = stack.ecwid.add_store(STORE)
+    many_products(store, 12)
+    connect_and_sync(stack, store)
+    session = stack.open_session(STORE)
+    finished = stack.status(STORE, session)["sync"]
+    for product_id in list(store.products):
+        store.update_product(product_id, price=99.0)  # every product changed: the next sync uploads them all
+    stack.tiktok.faults.add(FaultRule(kind="http_5xx", path_prefix="/open_api/v1.3/catalog/product/upload/"))
+
+    sync_now(stack, session=session)  # TikTok answers every upload with a 5xx, after the client's own retries
+
+    status = stack.status(STORE, session)
+    assert status["notice"]["code"] == "sync_waiting"
+    assert "TikTok is not answering" in status["notice"]["message"]
+    sync = status["sync"]
+    assert sync["state"] == "running"
+    assert sync["waiting_since"] <= sync["retry_at"]
+    assert sync["done"] == 0  # nothing TikTok confirmed: no progress claimed
+    assert (sync["last_finished_at"], sync["last_result"]) == (finished["last_finished_at"], finished["last_result"])
+
+    stack.tiktok.faults.clear()
+    time.sleep(1.5)  # the message comes back after the test stack's short retry wait
+    stack.run_worker()
+    recovered = stack.status(STORE, session)
+    assert "notice" not in recovered
+    assert recovered["sync"]["state"] == "idle"
+    assert "waiting_since" not in recovered["sync"]

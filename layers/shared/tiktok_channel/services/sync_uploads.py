@@ -157,7 +157,7 @@ class BatchUploader:
         if log.error_count > len(failed):
             complete = self._complete_failures(log, failed, batch)
             if complete is None:
-                self._read_back(sku_ids, failed, outcome, on_tiktok)
+                self._read_back(sku_ids, failed, outcome, on_tiktok, _sole_issue(log))
                 return
             failed = complete
         outcome.failed.update(failed)
@@ -189,10 +189,16 @@ class BatchUploader:
         return failed if len(failed) >= log.error_count else None
 
     def _read_back(
-        self, sku_ids: list[str], named: dict[str, list[Reason]], outcome: BatchOutcome, on_tiktok: frozenset[str]
+        self,
+        sku_ids: list[str],
+        named: dict[str, list[Reason]],
+        outcome: BatchOutcome,
+        on_tiktok: frozenset[str],
+        sole: Reason | None,
     ) -> None:
-        """Which SKUs of the batch the catalog holds now: one absent failed; one present is accepted when it is new
-        there, unknown when TikTok held it before (its old version may be what is there)."""
+        """Which SKUs of the batch the catalog holds now: one absent failed (with the log's issue when it has only
+        one, else "did not say why"); one present is accepted when it is new there, unknown when TikTok held it
+        before (its old version may be what is there)."""
         present: set[str] = set()
         for start in range(0, len(sku_ids), READ_BACK_BATCH):
             chunk = sku_ids[start : start + READ_BACK_BATCH]
@@ -202,9 +208,19 @@ class BatchUploader:
             present.update(item.sku_id for item in items)
         for sku in sku_ids:
             if sku in named or sku not in present:
-                outcome.failed[sku] = named.get(sku) or [_UNEXPLAINED]
+                outcome.failed[sku] = named.get(sku) or [sole or _UNEXPLAINED]
             elif sku not in on_tiktok:
                 outcome.accepted.add(sku)
+
+
+def _sole_issue(log: FeedLog) -> Reason | None:
+    """The log's only issue when every failure it counts is that issue's: the reason of those it does not name."""
+    if len(log.issues) != 1:
+        return None
+    issue = log.issues[0]
+    if issue.affected_product_count != log.error_count:
+        return None
+    return Reason(message=issue.issue or f"TikTok refused the field {issue.field}", suggestion=issue.suggestion)
 
 
 def _split_budget(batch: int, max_refused: int) -> int:
