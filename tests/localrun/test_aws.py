@@ -27,11 +27,12 @@ def test_provision_real_template(session: boto3.session.Session) -> None:
     table = session.client("dynamodb").describe_table(TableName=local.tables["StoresTable"])["Table"]
     assert {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]} == {("pk", "HASH"), ("sk", "RANGE")}
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"connected-stores", "sku-status"}
+    assert set(indexes) == {"connected-stores", "sku-status", "pending-reviews"}
     index = indexes["connected-stores"]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["connected_shard", "pk"]
     assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["store_id", "epoch"]}
     assert [k["AttributeName"] for k in indexes["sku-status"]["KeySchema"]] == ["sku_status", "sk"]
+    assert [k["AttributeName"] for k in indexes["pending-reviews"]["KeySchema"]] == ["review_shard", "review_due"]
     ttl = session.client("dynamodb").describe_time_to_live(TableName=local.tables["StoresTable"])
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "ttl"
 
