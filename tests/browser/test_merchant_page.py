@@ -630,3 +630,36 @@ def test_the_storefront_form_says_who_tiktok_accepts_and_leaves_no_wrong_state(
     expect(page.locator("#sf-form .tt-field-error:visible")).to_have_count(0)
     expect(page.locator("#sf-form [aria-invalid]")).to_have_count(0)
     shots(page, "storefront-reopened-clean")
+
+
+def test_a_sync_waiting_on_a_failing_tiktok_says_so_and_claims_no_progress(running: LocalRun, page: Page, shots: Shots):
+    waiting = _status(
+        "connected",
+        {
+            "code": "sync_waiting",
+            "message": "TikTok is not answering, so your sync has been waiting since 06:02 UTC. It tries again at "
+            "06:10 UTC; nothing you changed is lost.",
+        },
+    )
+    waiting["sync"] |= {
+        "state": "running",
+        "done": 0,
+        "total": 12,
+        "last_result": "12 uploaded, 0 removed, 0 not uploaded, 12 on TikTok",
+        "waiting_since": "2026-05-01T06:02:00+00:00",
+        "retry_at": "2026-05-01T06:10:00+00:00",
+    }
+    page.route(re.compile(rf".*/api/stores/{STORE}$"), lambda route: route.fulfill(json=waiting))
+    page.route(
+        re.compile(rf".*/api/stores/{STORE}/storefront$"),
+        lambda route: route.fulfill(json={"state": "not_applied", "next_step": "Click Apply for TikTok Storefront."}),
+    )
+    page.goto(running.open_url)
+
+    expect(page.locator("#notice")).to_contain_text("Your sync is waiting")
+    expect(page.locator("#notice")).to_contain_text("TikTok is not answering")
+    expect(page.locator("#sync-label")).to_contain_text("Waiting since")
+    expect(page.locator("#sync-label")).to_contain_text("trying again at")
+    expect(page.locator("#sync-count")).to_contain_text("0 of 12")  # nothing confirmed yet: no progress claimed
+    expect(page.locator("#sync-result")).to_contain_text("12 uploaded")  # the last finished sync stays beside it
+    shots(page, "sync-waiting-on-tiktok")
