@@ -91,18 +91,22 @@ class DynamoStoreRepository:
 
     def connected_stores(self) -> Iterator[tuple[int, int]]:
         """(store id, epoch) of every connected store, shard by shard of the sparse index."""
+        for values in self._sparse_index(CONNECTED_INDEX, "connected_shard", "SHARD"):
+            yield int(values["store_id"]), int(values.get("epoch", 0))
+
+    def _sparse_index(self, index: str, shard_key: str, prefix: str) -> Iterator[dict[str, Any]]:
+        """Every item of a sharded sparse index (`<prefix>#00` … one partition per shard), as plain values."""
         paginator = self._db.get_paginator("query")
         for shard in range(CONNECTED_SHARDS):
             pages = paginator.paginate(
                 TableName=self._table,
-                IndexName=CONNECTED_INDEX,
-                KeyConditionExpression="connected_shard = :shard",
-                ExpressionAttributeValues={":shard": attribute(f"SHARD#{shard:02d}")},
+                IndexName=index,
+                KeyConditionExpression=f"{shard_key} = :shard",
+                ExpressionAttributeValues={":shard": attribute(f"{prefix}#{shard:02d}")},
             )
             for page in pages:
                 for item in page["Items"]:
-                    values = from_item(item)
-                    yield int(values["store_id"]), int(values.get("epoch", 0))
+                    yield from_item(item)
 
     # -- sync state ----------------------------------------------------------------------------
     def queue_sync(self, store_id: int, job_id: str, now: str, stale_before: str) -> tuple[str, bool]:
@@ -188,27 +192,17 @@ class DynamoStoreRepository:
     def stores_to_review(self) -> list[ReviewCandidate]:
         """Every store in the pending-reviews index, the longest since its last check first (shards merged)."""
         found: list[ReviewCandidate] = []
-        paginator = self._db.get_paginator("query")
-        for shard in range(CONNECTED_SHARDS):
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=REVIEW_INDEX,
-                KeyConditionExpression="review_shard = :shard",
-                ExpressionAttributeValues={":shard": attribute(f"REVIEW#{shard:02d}")},
-            )
-            for page in pages:
-                for item in page["Items"]:
-                    values = from_item(item)
-                    pending = int((values.get("products") or {}).get("pending", 0))
-                    if pending > 0:
-                        found.append(
-                            ReviewCandidate(
-                                store_id=int(values["store_id"]),
-                                epoch=int(values.get("epoch", 0)),
-                                pending=pending,
-                                due=str(values["review_due"]),
-                            )
-                        )
+        for values in self._sparse_index(REVIEW_INDEX, "review_shard", "REVIEW"):
+            pending = int((values.get("products") or {}).get("pending", 0))
+            if pending > 0:
+                found.append(
+                    ReviewCandidate(
+                        store_id=int(values["store_id"]),
+                        epoch=int(values.get("epoch", 0)),
+                        pending=pending,
+                        due=str(values["review_due"]),
+                    )
+                )
         return sorted(found, key=lambda candidate: candidate.due)
 
     def leave_review_index(self, store_id: int) -> None:
