@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from localrun.lambda_runtime import LocalLambda
 from localrun.template import Template
@@ -363,7 +363,8 @@ class LocalGateway:
         raw_path = split.path or "/"
         schedule = _SCHEDULE_PATH.match(raw_path)
         if schedule is not None and method == "POST":
-            return self._fire_schedule(schedule.group(1))
+            # `?event=<name>` picks one of a function's Schedule events (the first by default).
+            return self._fire_schedule(schedule.group(1), parse_qs(split.query).get("event", [None])[0])
         if self.console is not None and raw_path.startswith("/_local/"):
             page = self.console(method, raw_path, split.query, body)
             if page is not None:
@@ -445,11 +446,11 @@ class LocalGateway:
             log.error("%s: malformed response: %s", function.logical_id, error)
             return _message(500, "Internal Server Error")
 
-    def _fire_schedule(self, logical_id: str) -> HttpAnswer:
+    def _fire_schedule(self, logical_id: str, event_name: str | None = None) -> HttpAnswer:
         if self.scheduler is None:
             return _message(404, "Not Found")
         try:
-            result = self.scheduler.fire(logical_id)
+            result = self.scheduler.fire(logical_id, event_name)
         except UnknownSchedule:
             return _message(404, "Not Found")
         except Exception as error:  # the person who pressed it gets a 500, the log the trace

@@ -17,6 +17,7 @@ from localrun.gateway import LocalGateway
 from localrun.lambda_runtime import LocalLambda
 from localrun.template import Template
 from localrun.triggers import Scheduler
+from tests.app_stack import app_stack
 
 
 @dataclasses.dataclass
@@ -206,3 +207,16 @@ def test_schedule_can_be_fired_over_http(gateway: LocalGateway, calls: Any) -> N
     assert got["event"]["detail-type"] == "Scheduled Event"
 
     assert call(gateway, "POST", "/_local/schedules/ApiFunction").status == 404
+
+
+def test_the_stacks_review_checks_schedule_can_be_fired_by_its_event_name() -> None:
+    with app_stack() as stack:
+        gateway = stack.gateway
+        assert gateway is not None
+        reply = call(gateway, "POST", "/_local/schedules/ScheduledSyncFunction?event=ReviewChecks")
+        assert (reply.status, reply.json()) == (
+            200,
+            {"function": "ScheduledSyncFunction", "result": {"review_checks": 0}},
+        )
+        reply = call(gateway, "POST", "/_local/schedules/ScheduledSyncFunction")
+        assert reply.json()["result"] == {"queued": 0}  # the first Schedule event: the full syncs
