@@ -27,7 +27,8 @@ from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore, Variation
 from tiktok_channel.adapters.images import read_image_size
 from tiktok_channel.adapters.queue import SqsCatalogQueue
-from tiktok_channel.catalog.mapping import hidden_category_ids, map_product
+from tiktok_channel.catalog.mapping import map_product
+from tiktok_channel.catalog.visibility import hidden_category_ids
 from tiktok_channel.models.ecwid_catalog import CategoryPage, ProductPage
 
 FIRST_STORE = 5001

@@ -83,7 +83,8 @@ def test_first_sync_uploads_exactly_what_the_store_shows(stack: AppStack):
     assert "500" in skus[str(small_image)]["reasons"][0]["message"]
     assert skus[str(free)]["status"] == "held_back"
     status = stack.status(STORE)
-    assert status["products"] == {"listed": 0, "pending": 7, "rejected": 0, "held_back": 2}
+    # Products the store's own settings keep off (disabled, only in hidden categories): one item each, with why.
+    assert status["products"] == {"listed": 0, "pending": 7, "rejected": 0, "held_back": 2, "excluded": 2}
     assert status["sync"]["state"] == "idle"
     assert status["sync"]["last_finished_at"]
     assert status["sync"]["next_at"]  # from the template's twice-daily schedule
@@ -133,7 +134,10 @@ def test_edits_reach_tiktok_at_the_next_sync(stack: AppStack):
     catalog = stack.tiktok_catalog(STORE)
     assert set(catalog) == {str(mug), str(print_), f"{shirt}-{small.id}"}
     assert catalog[str(mug)]["price_info"]["price"] == 11
-    assert str(cup) not in stack.sku_items(STORE)
+    assert (stack.sku_items(STORE)[str(cup)]["status"], stack.sku_items(STORE)[str(cup)]["on_tiktok"]) == (
+        "excluded",  # its only category is hidden now: off TikTok, listed as kept off by the store's settings
+        False,
+    )
     assert stack.sku_items(STORE)[str(print_)]["status"] == "pending"
 
 
@@ -253,8 +257,12 @@ def test_a_product_that_stops_qualifying_leaves_tiktok_and_shows_why(stack: AppS
     store.update_category(shown, enabled=False)
     sync_now(stack)
 
-    assert stack.sku_items(STORE) == {}  # hidden products are neither on TikTok nor "not uploaded"
-    assert stack.status(STORE)["products"]["held_back"] == 0
+    # Hidden products are neither on TikTok nor "not uploaded": kept off by the store's settings, one item each.
+    assert {sku: item["status"] for sku, item in stack.sku_items(STORE).items()} == {
+        str(mug): "excluded",
+        str(stamp): "excluded",
+    }
+    assert stack.status(STORE)["products"] | {"held_back": 0, "excluded": 2} == stack.status(STORE)["products"]
 
 
 def products_shown(stack: AppStack, store_id: int = STORE) -> dict[str, tuple[str, list[str]]]:

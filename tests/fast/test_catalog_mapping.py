@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tiktok_channel.catalog.mapping import ImageSize, ProductMapping, SkuUpload, hidden_category_ids, map_product
+from tiktok_channel.catalog.mapping import ImageSize, ProductMapping, SkuUpload, map_product
+from tiktok_channel.catalog.visibility import hidden_category_ids
 from tiktok_channel.models.ecwid_catalog import CategoryPage, EcwidCategory, ProductPage
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "ecwid-doc-samples"
@@ -48,7 +49,10 @@ def test_ecwids_documented_product_page_parses_and_maps():
     assert hidden_category_ids(categories.items) == frozenset({9691095})
     assert [c.id for c in categories.items] == [9691094, 9691095]
     assert disabled.enabled is False
-    assert map_product(disabled, currency="USD", hidden=hidden, image_sizes=lookup) == ProductMapping(37208339, (), ())
+    kept_off = map_product(disabled, currency="USD", hidden=hidden, image_sizes=lookup)
+    assert (kept_off.product_id, kept_off.uploads, kept_off.held_back) == (37208339, (), ())
+    assert kept_off.excluded is not None
+    assert (kept_off.excluded.sku_id, kept_off.excluded.code) == ("37208339", "disabled")
     fields = only_upload(mapping).fields
     assert fields["sku_id"] == "37208339"
     assert fields["title"] == "Orange"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from tiktok_channel.catalog.fields import brand, gtin, title, variation_title
 from tiktok_channel.catalog.prices import amount, shown_prices
 from tiktok_channel.catalog.text import cut, one_line, plain_text
-from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidCombination, EcwidProduct
+from tiktok_channel.catalog.visibility import is_shown
+from tiktok_channel.models.ecwid_catalog import EcwidCombination, EcwidProduct
 
 DESCRIPTION_LIMIT: Final = 10_000
 MAX_ADDITIONAL_IMAGES: Final = 10
@@ -63,41 +64,13 @@ class SkuHeldBack:
 
 @dataclass(frozen=True)
 class ProductMapping:
-    """What one Ecwid product is on TikTok; both tuples are empty when it must not be there at all."""
+    """What one Ecwid product is on TikTok; both tuples are empty when it must not be there at all, and then
+    `excluded` says why: the store's own settings keep it off (disabled, or only in hidden categories)."""
 
     product_id: int
     uploads: tuple[SkuUpload, ...]
     held_back: tuple[SkuHeldBack, ...]
-
-
-# -- which products are shown -------------------------------------------------------------------------------
-
-
-def hidden_category_ids(categories: Iterable[EcwidCategory]) -> frozenset[int]:
-    """Categories a shopper cannot see: disabled, or under a disabled parent at any depth.
-
-    Pass every category (`hidden_categories=true`): Ecwid leaves hidden ones out of its list otherwise,
-    and a category missing from the list is taken as visible.
-    """
-    by_id = {category.id: category for category in categories}
-    hidden: set[int] = set()
-    for category in by_id.values():
-        current: EcwidCategory | None = category
-        walked: set[int] = set()
-        while current is not None and current.id not in walked:  # a parent loop must not hang the sync
-            if not current.enabled or current.id in hidden:
-                hidden.add(category.id)
-                break
-            walked.add(current.id)
-            current = by_id.get(current.parent_id) if current.parent_id else None
-    return frozenset(hidden)
-
-
-def is_shown(product: EcwidProduct, hidden: frozenset[int]) -> bool:
-    """Enabled, and either in no category (Ecwid shows it on the front page) or in one a shopper can see."""
-    if not product.enabled:
-        return False
-    return not product.category_ids or any(c not in hidden for c in product.category_ids)
+    excluded: SkuHeldBack | None = None
 
 
 def sku_ids_of(product: EcwidProduct) -> list[str]:
@@ -155,7 +128,7 @@ def map_product(
 
     `store_name` is the brand of a product without a Brand attribute."""
     if not is_shown(product, hidden):
-        return ProductMapping(product.id, (), ())
+        return ProductMapping(product.id, (), (), _excluded(product))
     currency = currency.upper()
     images = _Images(product, image_sizes)
     shared = _shared_fields(product, store_name)
@@ -178,6 +151,19 @@ def map_product(
             fields[additional_images_key] = additional
         uploads.append(SkuUpload(offer.sku_id, product.id, offer.title, fields, _hash(fields), from_store_name))
     return ProductMapping(product.id, tuple(uploads), tuple(held_back))
+
+
+def _excluded(product: EcwidProduct) -> SkuHeldBack:
+    """The product's one item in the list of products the store's own settings keep off TikTok (keyed by its
+    id), with why and what to change."""
+    if not product.enabled:
+        code, message = "disabled", "Disabled in Ecwid, so shoppers and TikTok do not see it."
+    else:
+        code, message = (
+            "hidden_category",
+            "Every category it is in is hidden in Ecwid, so shoppers and TikTok do not see it.",
+        )
+    return SkuHeldBack(str(product.id), product.id, title(product.name) or f"Product {product.id}", code, message)
 
 
 def _hash(fields: dict[str, Any]) -> str:

@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SkuStatus = Literal["pending", "listed", "rejected", "held_back"]
-SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back")
+# "excluded": one item per product the store's own settings keep off TikTok (disabled, hidden categories).
+SkuStatus = Literal["pending", "listed", "rejected", "held_back", "excluded"]
+SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back", "excluded")
 
 
 class Reason(BaseModel):

@@ -68,6 +68,7 @@ class ProductCounts(BaseModel):
     pending: int = 0
     rejected: int = 0
     held_back: int = 0
+    excluded: int = 0  # products (not SKUs) the store's own settings keep off TikTok
 
 
 class TikTokCounts(BaseModel):

@@ -42,7 +42,8 @@ def store_status(services: Services, store_id: int) -> dict[str, Any]:
         "store_id": store.store_id,
         "status": store.status,
         "eligibility": eligibility(store.country, store.currency).as_json(),
-        "products": store.products.model_dump(),
+        # `excluded` (products the store's own settings keep off TikTok) only when there are some.
+        "products": store.products.model_dump(exclude=set() if store.products.excluded else {"excluded"}),
         "sync": _sync(services, store),
         "storefront": {"state": store.storefront_state},
     }

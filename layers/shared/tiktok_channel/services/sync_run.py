@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from tiktok_channel.catalog.freshness import refresh_due
-from tiktok_channel.catalog.mapping import hidden_category_ids
+from tiktok_channel.catalog.visibility import hidden_category_ids
 from tiktok_channel.models.catalog import SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.store import CatalogTarget, ProductCounts, Store, SyncState
@@ -223,7 +223,8 @@ class FullSyncRun:
 
     def _remove_unshown(self, seen: set[str], records: dict[str, SkuRecord]) -> None:
         """Replace mode: whatever else TikTok's catalog holds goes, e.g. SKUs an earlier connection left there."""
-        keep = {s for s in seen if not (s in records and records[s].status == "held_back")} | self._writer.uploaded_now
+        off = ("held_back", "excluded")
+        keep = {s for s in seen if not (s in records and records[s].status in off)} | self._writer.uploaded_now
         for item in self._writer.catalog_items():
             if item.sku_id not in keep and not self._writer.removing(item.sku_id):
                 self._writer.remove_listed(item.sku_id, records.get(item.sku_id))
@@ -236,6 +237,7 @@ def _counts(records: Iterable[SkuRecord]) -> ProductCounts:
         pending=statuses.count("pending"),
         rejected=statuses.count("rejected"),
         held_back=statuses.count("held_back"),
+        excluded=statuses.count("excluded"),
     )
 
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.catalog.mapping import ProductMapping, SkuHeldBack, SkuUpload, sku_ids_of
-from tiktok_channel.models.catalog import Reason, SkuRecord
+from tiktok_channel.models.catalog import Reason, SkuRecord, SkuStatus
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.tiktok import CatalogItem
 from tiktok_channel.services.sync_uploads import BatchOutcome, BatchUploader
@@ -113,15 +113,18 @@ class CatalogWriter:
         seen: list[str] = []
         held_back: list[SkuRecord] = []  # and other records written as they are, without an upload
         for product, mapping in zip(products, mappings, strict=True):
-            produced = {u.sku_id for u in mapping.uploads} | {h.sku_id for h in mapping.held_back}
+            kept_off: list[tuple[SkuHeldBack, SkuStatus]] = [(h, "held_back") for h in mapping.held_back]
+            if mapping.excluded is not None:  # the store's own settings keep it off: one item for the product
+                kept_off.append((mapping.excluded, "excluded"))
+            produced = {u.sku_id for u in mapping.uploads} | {h.sku_id for h, _ in kept_off}
             seen.extend(self._take_uploads(mapping.uploads, existing, page, held_back))
-            for held in mapping.held_back:
+            for held, status in kept_off:
                 seen.append(held.sku_id)
                 record = existing.get(held.sku_id)
-                update = _held_back(held, record, self._now)
+                update = _held_back(held, record, self._now, status)
                 if update is not None:
                     held_back.append(update)
-                    self._recount(record.status if record else None, "held_back")
+                    self._recount(record.status if record else None, status)
                     if update.on_tiktok:  # it stopped qualifying: it leaves TikTok, and stays listed here
                         self._deletions[held.sku_id] = _Removal(on_tiktok=True, held_back=update)
             for record in existing.values():
@@ -277,16 +280,19 @@ class CatalogWriter:
         return datetime.fromtimestamp(self._s.clock(), UTC).isoformat()
 
 
-def _held_back(held: SkuHeldBack, record: SkuRecord | None, now: Callable[[], str]) -> SkuRecord | None:
-    """The record of a SKU held back, or None when the app holds it so already (nothing to write)."""
+def _held_back(
+    held: SkuHeldBack, record: SkuRecord | None, now: Callable[[], str], status: SkuStatus = "held_back"
+) -> SkuRecord | None:
+    """The record of a SKU held back (or of a product the store's settings keep off, `status` "excluded"), or
+    None when the app holds it so already (nothing to write)."""
     reasons = [Reason(message=held.message)]
-    if record is not None and record.status == "held_back" and record.reasons == reasons and not record.on_tiktok:
+    if record is not None and record.status == status and record.reasons == reasons and not record.on_tiktok:
         return None
     return SkuRecord(
         sku_id=held.sku_id,
         product_id=held.product_id,
         title=held.title,
-        status="held_back",
+        status=status,
         on_tiktok=bool(record and record.on_tiktok),
         reasons=reasons,
         updated_at=now(),

@@ -54,7 +54,7 @@
     + "products to TikTok; TikTok then reviews them, which can take up to several hours.";
 
   const RENEW_BEFORE_MS = 5 * 60 * 1000;
-  const STATUSES = ["listed", "pending", "rejected", "held_back"];
+  const STATUSES = ["listed", "pending", "rejected", "held_back", "excluded"];
   const LISTS = {
     listed: { title: "Listed products", help: "Approved by TikTok and shown in your TikTok catalog." },
     pending: {
@@ -71,10 +71,17 @@
       help: "These products were not sent to TikTok. Fix what each one says in your Ecwid admin, "
         + "then click Sync Products.",
     },
+    excluded: {
+      title: "Products kept off by your store settings",
+      help: "Disabled products, and products only in hidden categories: shoppers do not see them, so TikTok does "
+        + "not get them. One line per product, whatever its variations.",
+    },
   };
   const WHAT_TO_DO = {
     rejected: "Check TikTok’s advertising policies, fix the product in your Ecwid admin, then click Sync Products.",
     held_back: "Fix the product in your Ecwid admin (Catalog → Products), then click Sync Products.",
+    excluded: "If it should be on TikTok, enable it in Ecwid, or show one of its categories (or add it to a shown "
+      + "category); the change reaches TikTok at once.",
   };
   const NOTICE_TITLES = {
     catalog_frozen: "Your TikTok catalog is frozen",
@@ -511,7 +518,7 @@
   // Where the merchant fixes a product: its page in the Ecwid admin; for a rejection also TikTok's Catalog Manager
   // (to appeal) and TikTok's policies.
   function fixLinks(item) {
-    if (!["rejected", "held_back"].includes(item.status)) return [];
+    if (!["rejected", "held_back", "excluded"].includes(item.status)) return [];
     const name = item.title || `product ${item.product_id}`;
     const links = document.createElement("ul");
     links.className = "tt-links";
