@@ -14,12 +14,12 @@ from tiktok_channel.adapters.images import read_image_size
 from tiktok_channel.catalog.mapping import (
     ImageSize,
     ProductMapping,
+    SkuHeldBack,
     SkuUpload,
-    hidden_category_ids,
-    is_shown,
     map_product,
     sku_ids_of,
 )
+from tiktok_channel.catalog.visibility import hidden_category_ids, is_shown
 from tiktok_channel.models.ecwid_catalog import CategoryPage, EcwidProduct, ProductPage
 
 STORE_ID = 1003
@@ -321,12 +321,23 @@ def test_a_product_under_a_hidden_parent_category_is_not_on_tiktok(http, sizes, 
     assert {archive, old, older} <= hidden
     assert shop not in hidden
     assert not is_shown(fetch(http, hidden_pid), hidden)
-    assert mapped(http, sizes, hidden_pid) == ProductMapping(hidden_pid, (), ())
+    assert mapped(http, sizes, hidden_pid) == ProductMapping(
+        hidden_pid, (), (), kept_off(hidden_pid, "hidden_category")
+    )
     assert is_shown(fetch(http, both_pid), hidden)
     assert only_upload(mapped(http, sizes, both_pid)).sku_id == str(both_pid)
 
     store.update_category(archive, enabled=True)
     assert only_upload(mapped(http, sizes, hidden_pid)).sku_id == str(hidden_pid)
+
+
+def kept_off(pid: int, code: str, title: str = "Old poster") -> SkuHeldBack:
+    """A product the store's own settings keep off TikTok: its one item, with why."""
+    why = {
+        "disabled": "Disabled in Ecwid, so shoppers and TikTok do not see it.",
+        "hidden_category": "Every category it is in is hidden in Ecwid, so shoppers and TikTok do not see it.",
+    }
+    return SkuHeldBack(str(pid), pid, title, code, why[code])
 
 
 def test_a_product_in_no_category_is_shown(http, sizes, store):
@@ -342,7 +353,7 @@ def test_a_disabled_product_maps_to_nothing_but_still_names_its_sku_ids(http, si
     )
     product = fetch(http, pid)
 
-    assert mapped(http, sizes, pid) == ProductMapping(pid, (), ())
+    assert mapped(http, sizes, pid) == ProductMapping(pid, (), (), kept_off(pid, "disabled", "Beanie"))
     assert sku_ids_of(product) == [f"{pid}-{c.id}" for c in product.combinations]
 
 
