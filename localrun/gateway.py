@@ -479,8 +479,9 @@ def _make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
                 protocol=self.request_version,
             )
-            self._send(answer)
+            # Logged before the answer goes: a caller that reads its logs once answered finds the line there.
             log.info("%s %s -> %d (%.0f ms)", self.command, path, answer.status, (time.monotonic() - started) * 1000)
+            self._send(answer)
 
         def _read_body(self) -> bytes | None:
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -51,3 +51,22 @@ def test_a_product_switched_off_in_ecwid_leaves_tiktok_and_comes_back_when_switc
     assert sku(tee) in on_tiktok(services)
     assert listed(services, "excluded") == {}
     assert "excluded" not in store_status(services, STORE_ID)["products"]  # shown only when there are some
+
+
+def test_a_product_that_gained_variations_and_was_hidden_leaves_tiktok_whole_at_the_next_full_sync(
+    services: FakeServices,
+):
+    install_store(services)
+    shown = services.ecwid().add_category(STORE_ID)
+    hat = services.ecwid().add_product(STORE_ID, "Hat", category_ids=[shown])
+    connect(services)
+    assert set(on_tiktok(services)) == {sku(hat)}
+
+    # No events on the way (missed webhooks): only the twice-daily full sync sees both changes.
+    ecwid = services.ecwid()
+    ecwid.update_product(STORE_ID, hat, combinations=[ecwid._combination(hat, {"options": {"Size": "S"}})])
+    ecwid.update_category(STORE_ID, shown, enabled=False)
+    full_sync(services)
+
+    assert on_tiktok(services) == {}  # the SKU it had without variations is gone too
+    assert set(listed(services, "excluded")) == {sku(hat)}

@@ -105,7 +105,9 @@ class CatalogWriter:
         `existing` is what the app holds for these products (read here from their possible SKUs when not given).
         """
         if existing is None:
-            possible = (sku for product in products for sku in sku_ids_of(product))
+            # The product's own id too: the item of a product kept off by the store's settings, or the SKU of a
+            # product that had no variations before, is keyed by it.
+            possible = (sku for product in products for sku in (str(product.id), *sku_ids_of(product)))
             if self._known is None:
                 existing = self._s.catalog.get_skus(self._target.store_id, possible)
             else:
