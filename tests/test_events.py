@@ -227,7 +227,9 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     review_event = copy.deepcopy(load("catalog_worker_reviews.json"))
     review_event["Records"][0]["body"] = json.dumps(check)
     assert invoke(stack, review_event) == {"batchItemFailures": []}
-    assert "tiktok_counts" in stack.store_item(STORE)
+    checked = stack.status(STORE)  # what the page reads (GET /api/stores/{storeId})
+    assert checked["sync"]["reviews_checked_at"]
+    assert checked["tiktok_counts"]["processing"] + checked["tiktok_counts"]["approved"] == 1
 
     again = invoke(stack, with_session(load("sync_products.json"), session))
     assert again["statusCode"] == 202

@@ -517,6 +517,42 @@ def test_each_problem_product_links_to_its_fix(running: LocalRun, page: Page, sh
     shots(page, "not-uploaded-links")
 
 
+def test_products_the_store_keeps_off_are_listed_with_why_and_what_to_change(
+    running: LocalRun, page: Page, shots: Shots
+):
+    kept_off = {
+        "sku_id": "99",
+        "product_id": 99,
+        "title": "Archived Poster",
+        "status": "excluded",
+        "reasons": [
+            {
+                "message": "Every category it is in is hidden in Ecwid, so shoppers and TikTok do not see it.",
+                "suggestion": None,
+            }
+        ],
+        "brand_from_store_name": False,
+    }
+    status = _connected()
+    status["products"] = {**status["products"], "excluded": 1}
+    _serve(page, [status])
+    page.route(
+        re.compile(rf".*/api/stores/{STORE}/products\?status=excluded.*"),
+        lambda route: route.fulfill(json={"items": [kept_off], "next_cursor": None}),
+    )
+    page.goto(running.open_url)
+    expect(page.locator("#count-excluded")).to_have_text("1")
+
+    _open_list(page, "Kept off by your store settings")
+    item = page.locator("#list-items li", has_text="Archived Poster")
+    expect(item).to_contain_text("Every category it is in is hidden in Ecwid")
+    expect(item).to_contain_text("show one of its categories")
+    expect(item.get_by_role("link", name=re.compile("Edit Archived Poster in your Ecwid admin"))).to_have_attribute(
+        "href", f"https://my.ecwid.com/store/{STORE}#product:id=99"
+    )
+    shots(page, "kept-off-by-store-settings")
+
+
 def test_the_connected_page_names_things_counts_variations_and_drops_a_stale_sync_line(
     running: LocalRun, browser: Browser, shots: Shots
 ):
