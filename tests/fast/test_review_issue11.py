@@ -1,7 +1,8 @@
 """Review of issue 11's engine changes (refusals, feed logs, freshness): inputs that break them.
 
-Strict xfails are bugs found by the review (the reason says which); passing tests document behaviour worth
-keeping. Unit tests drive `BatchUploader` over a small scripted TikTok; the others drive a store over the fakes.
+Some tests were written where the review found a bug (all fixed since: each asserts the fixed behaviour), the others
+document behaviour worth keeping. Unit tests drive `BatchUploader` over a small scripted TikTok; the others drive
+a store over the fakes.
 """
 
 from __future__ import annotations

@@ -35,8 +35,10 @@ SUB_WINDOW_SECONDS = 360
 SUB_WINDOWS_PER_HOUR = HOUR_SECONDS // SUB_WINDOW_SECONDS
 CATALOG_WRITE_ATTEMPTS = 8  # each refused write means another worker's write went through
 
-SLEEP_STEP_SECONDS = 0.25  # a refused run of writes gives the others this long
-ITEM_TTL_SECONDS = 600  # kept a little past the last sub-window that counts
+# A refused run of writes gives the others this long; DynamoDB deletes expired items late, so an item is kept a
+# little past the last sub-window that counts (shared with rate_limit.py's items).
+SLEEP_STEP_SECONDS = 0.25
+ITEM_TTL_SECONDS = 600
 
 
 def catalog_uploads_key(catalog_id: str) -> dict[str, Any]:

@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from tiktok_channel.adapters.catalog_upload_limit import CATALOG_UPLOADS_PER_HOUR, CatalogUploadCounter, sub_window
+# Waits are cut into SLEEP_STEP_SECONDS steps so that a pause that comes on meanwhile is noticed.
+from tiktok_channel.adapters.catalog_upload_limit import (
+    CATALOG_UPLOADS_PER_HOUR,
+    ITEM_TTL_SECONDS,
+    SLEEP_STEP_SECONDS,
+    CatalogUploadCounter,
+    sub_window,
+)
 from tiktok_channel.adapters.dynamo_items import failed_item, is_condition_failure, ttl_attribute
 from tiktok_channel.errors import PausedError
 
@@ -36,8 +43,6 @@ TIKTOK_LIMITS: dict[str, Limit] = {"upload": Limit(5, 300), "delete": Limit(2, 1
 # network latency, TLS set-up, scheduling, clock skew between workers): every window keeps this much slack.
 ARRIVAL_JITTER_SECONDS = 0.1
 PAUSE_CACHE_SECONDS = 1.0  # how stale the pause this worker knows may be
-SLEEP_STEP_SECONDS = 0.25  # waits are cut into steps so that a pause that comes on meanwhile is noticed
-ITEM_TTL_SECONDS = 600  # DynamoDB deletes expired items late; only the times inside the items count
 
 PAUSE_KEY: dict[str, Any] = {"pk": {"S": "RATE#pause"}, "sk": {"S": "PAUSE"}}
 

@@ -180,9 +180,7 @@ class BatchUploader:
         for row in rows:
             if row.sku_id not in batch:
                 continue
-            reason = Reason(
-                message=row.issue or f"TikTok refused the field {row.field or 'unknown'}", suggestion=row.suggestion
-            )
+            reason = Reason(message=_issue_text(row.issue, row.field), suggestion=row.suggestion)
             reasons = failed.setdefault(row.sku_id, [])
             if reason not in reasons:
                 reasons.append(reason)
@@ -220,7 +218,12 @@ def _sole_issue(log: FeedLog) -> Reason | None:
     issue = log.issues[0]
     if issue.affected_product_count != log.error_count:
         return None
-    return Reason(message=issue.issue or f"TikTok refused the field {issue.field}", suggestion=issue.suggestion)
+    return Reason(message=_issue_text(issue.issue, issue.field), suggestion=issue.suggestion)
+
+
+def _issue_text(issue: str | None, field: str | None) -> str:
+    """TikTok's issue as the merchant reads it; the field it names when TikTok gave no words."""
+    return issue or f"TikTok refused the field {field or 'unknown'}"
 
 
 def _split_budget(batch: int, max_refused: int) -> int:
@@ -231,7 +234,7 @@ def _split_budget(batch: int, max_refused: int) -> int:
 def _named_failures(log: FeedLog) -> dict[str, list[Reason]]:
     failed: dict[str, list[Reason]] = {}
     for issue in log.issues:
-        reason = Reason(message=issue.issue or f"TikTok refused the field {issue.field}", suggestion=issue.suggestion)
+        reason = Reason(message=_issue_text(issue.issue, issue.field), suggestion=issue.suggestion)
         for affected in issue.affected_product_item_list or []:
             failed.setdefault(affected.sku_id, []).append(reason)
     return failed
