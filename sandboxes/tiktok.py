@@ -72,6 +72,19 @@ from sandboxes.tiktok_catalog import (
     utc_text,
     validate_product,
 )
+from sandboxes.tiktok_events import (
+    FUTURE_SKEW_SECONDS,
+    MAX_EVENT_AGE_SECONDS,
+    SOURCE_SERVER,
+    STATUS_REFUSED,
+    SUPPORTED_CURRENCIES,
+    Conversion,
+    EventLedger,
+    EventRefused,
+    ReceivedEvent,
+    check_server_event,
+    server_user,
+)
 from sandboxes.tiktok_limits import (
     API_PREFIX,
     CatalogUploadLimit,
@@ -148,6 +161,7 @@ AUTH_CODE_LIFETIME = 3600.0  # seconds of sandbox clock; single use
 PRODUCT_EXPIRY_SECONDS = 30 * 86_400.0  # tiktok-api.md "Freshness": products expire after 30 days
 FEED_LOG_FILES = "/_files/feed_logs/"
 EVENT_SOURCES = frozenset({"web"})
+MAX_EVENTS_PER_REQUEST = 1000  # tiktok-api.md "Events API": more and the whole request is rejected
 
 
 class TikTokSandbox(Sandbox):
@@ -171,6 +185,8 @@ class TikTokSandbox(Sandbox):
         product_expiry_seconds: float = PRODUCT_EXPIRY_SECONDS,
         catalog_uploads_per_hour: int = 1000,
         page_prices: Callable[[str], tuple[float, float | None] | None] | None = None,
+        max_event_age_seconds: float = MAX_EVENT_AGE_SECONDS,
+        bad_event_fails_request: bool = True,
     ) -> None:
         super().__init__(latency_seconds=latency_seconds, seed=seed)
         self.app_id = app_id
@@ -210,7 +226,19 @@ class TikTokSandbox(Sandbox):
         self.business_profiles: dict[tuple[str, str], BusinessProfile] = {}
         self.shop_connections: dict[str, ShopConnection] = {}  # by external_business_id
         self.feed_logs: dict[str, FeedLog] = {}
-        self.events: list[TrackedEvent] = []
+        # Events API and pixel (tiktok_events.py): every event received, and the conversions counted.
+        self._ledger = EventLedger()
+        # How old an event_time may be is unconfirmed (tiktok-api.md "Not confirmed"): 7 days by default.
+        self.max_event_age_seconds = max_event_age_seconds
+        # How far ahead of the sandbox clock an event_time may be (clock skew): unconfirmed, 5 minutes.
+        self.event_time_skew_seconds = FUTURE_SKEW_SECONDS
+        # Whether one bad event fails the whole event/track request is unconfirmed (a third-party tool says
+        # it does): True answers 40002 naming the field and counts nothing. False counts the good events and
+        # answers code 0 with data {"failed_events": [{index, code: 40002, message}]} (the sandbox's own
+        # shape); a request whose events are all bad is still refused with 40002.
+        self.bad_event_fails_request = bad_event_fails_request
+        # TikTok's supported currency list (tiktok-api.md names it without reproducing it): a setting.
+        self.supported_currencies: frozenset[str] = SUPPORTED_CURRENCIES
         self.accounts: dict[tuple[str, str], MerchantAccount] = {}
         # Scope granted to new tokens; a test narrows it to exercise 40001.
         self.default_scope: list[int] = list(ALL_SCOPES)
@@ -314,6 +342,26 @@ class TikTokSandbox(Sandbox):
             self._run_reviews()
             return next((c for c in self.catalogs.values() if bc_id is None or c.bc_id == bc_id), None)
 
+    @property
+    def events(self) -> list[TrackedEvent]:
+        """Events API events received and not refused (counted or deduplicated), oldest first."""
+        with self.lock:
+            return [
+                TrackedEvent(e.pixel_code, e.payload, e.received_at)
+                for e in self._ledger.received_events(source=SOURCE_SERVER)
+                if e.status != STATUS_REFUSED
+            ]
+
+    def received_events(self, pixel_code: str | None = None, source: str | None = None) -> list[ReceivedEvent]:
+        """Every event received (Events API "server", pixel "browser"), refused ones too, oldest first."""
+        with self.lock:
+            return self._ledger.received_events(pixel_code, source)
+
+    def conversions(self, pixel_code: str | None = None) -> list[Conversion]:
+        """The events TikTok counts after deduplication (tiktok-api.md "Events API"), oldest first."""
+        with self.lock:
+            return self._ledger.conversions(pixel_code)
+
     # -- request cycle -------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         # Reviews finish and products expire lazily: whatever came due on the sandbox clock is applied
@@ -402,6 +450,8 @@ class TikTokSandbox(Sandbox):
         self.route("POST", "/_sandbox/tiktok/review_now", self._control_review_now)
         self.route("POST", "/_sandbox/tiktok/approve_shop", self._control_approve_shop)
         self.route("GET", "/_sandbox/tiktok/state", self._control_state)
+        self.route("GET", "/_sandbox/events", self._control_events)
+        self.route("GET", "/_sandbox/conversions", self._control_conversions)
 
     # -- authorize page ------------------------------------------------------------------------
     def _portal_store(self, app_id: str, redirect_uri: str, external_data: str) -> dict[str, Any]:
@@ -871,20 +921,70 @@ class TikTokSandbox(Sandbox):
         }
 
     def _event_track(self, params: Params, token: Token) -> dict[str, Any]:
+        """tiktok-api.md "Events API": the pixel must be one of the token's advertisers', at most 1,000 events
+        (more refuse the whole request), each checked by tiktok_events.check_server_event."""
         if params.text("event_source") not in EVENT_SOURCES:
             raise ApiError(PARAM_INVALID, "event_source: must be web.")
-        pixel = self.pixels.get(params.text("event_source_id"))
+        code = params.text("event_source_id")
+        pixel = self.pixels.get(code)
         if pixel is None or pixel.advertiser_id not in token.advertiser_ids:
-            raise ApiError(NO_PERMISSION, "event_source_id: no permission for this pixel.")
-        events = params.array("data", high=1000)
-        for index, event in enumerate(events):
-            if not isinstance(event, dict) or not isinstance(event.get("event"), str) or not event["event"]:
-                raise ApiError(PARAM_INVALID, f"data[{index}].event: required.")
-            if isinstance(event.get("event_time"), bool) or not isinstance(event.get("event_time"), int):
-                raise ApiError(PARAM_INVALID, f"data[{index}].event_time: must be a Unix time in seconds.")
+            raise ApiError(NO_PERMISSION, f"event_source_id: no permission for pixel {code}.")
+        test_event_code = params.text("test_event_code", required=False)
+        partner_name = params.text("partner_name", required=False)
+        events = params.array("data", high=MAX_EVENTS_PER_REQUEST)
         now = self.clock.now()
-        self.events.extend(TrackedEvent(pixel.pixel_code, copy.deepcopy(e), now) for e in events)
-        return {}
+        problems: dict[int, str] = {}
+        for index, event in enumerate(events):
+            try:
+                check_server_event(
+                    event,
+                    f"data[{index}]",
+                    now=now,
+                    max_age_seconds=self.max_event_age_seconds,
+                    future_skew_seconds=self.event_time_skew_seconds,
+                    currencies=self.supported_currencies,
+                )
+            except EventRefused as refused:
+                problems[index] = str(refused)
+
+        def entry(index: int, event: Any) -> ReceivedEvent:
+            item = event if isinstance(event, dict) else {}
+            event_time = item.get("event_time")
+            return ReceivedEvent(
+                pixel.pixel_code,
+                SOURCE_SERVER,
+                now,
+                copy.deepcopy(event),
+                str(item.get("event") or ""),
+                str(item.get("event_id") or ""),
+                float(event_time) if isinstance(event_time, int | float) and not isinstance(event_time, bool) else 0.0,
+                test_event_code=test_event_code,
+                partner_name=partner_name,
+            )
+
+        first = next(iter(problems.values()), None)
+        if first is not None and (self.bad_event_fails_request or len(problems) == len(events)):
+            for index, event in enumerate(events):
+                self._ledger.refuse(entry(index, event), problems.get(index, f"the request was refused: {first}"))
+            raise ApiError(PARAM_INVALID, first)
+        for index, event in enumerate(events):
+            if index in problems:
+                self._ledger.refuse(entry(index, event), problems[index])
+                continue
+            self._ledger.accept(
+                entry(index, event),
+                server_user(event),
+                copy.deepcopy(event.get("properties") or {}),
+                copy.deepcopy(event.get("page") or {}),
+            )
+        if not problems:
+            return {}
+        # bad_event_fails_request=False (unconfirmed shape): code 0, the good events counted, the bad listed.
+        return {
+            "failed_events": [
+                {"index": index, "code": PARAM_INVALID, "message": message} for index, message in problems.items()
+            ]
+        }
 
     # -- review ------------------------------------------------------------------------------------
     def _schedule_review(self, catalog: Catalog, product: CatalogProduct) -> None:
@@ -943,6 +1043,14 @@ class TikTokSandbox(Sandbox):
             str(data.get("external_business_id", "")), str(data.get("business_platform", ""))
         )
         return Response.json({"external_business_id": connection.external_business_id, "approved": True})
+
+    def _control_events(self, request: Request) -> Response:
+        found = self._ledger.received_events(request.arg("pixel_code") or None, request.arg("source") or None)
+        return Response.json({"events": [e.view() for e in found]})
+
+    def _control_conversions(self, request: Request) -> Response:
+        found = self._ledger.conversions(request.arg("pixel_code") or None)
+        return Response.json({"conversions": [c.view() for c in found]})
 
     def _control_state(self, request: Request) -> Response:
         return Response.json(

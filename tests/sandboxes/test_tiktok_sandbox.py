@@ -584,10 +584,11 @@ def test_event_track(tiktok: TikTokSandbox, client: httpx.Client) -> None:
     pixel_code = profile(client, token)["pixel_code"]
     event = {
         "event": "Purchase",
-        "event_time": 1700000000,
+        "event_time": int(tiktok.clock.now()),
         "event_id": "order-1",
         "user": {},
         "properties": {"currency": "EUR", "value": 12.5},
+        "page": {"url": "https://rita.example/checkout"},
     }
     ok(
         call(
