@@ -444,6 +444,9 @@ class TikTokSandbox(Sandbox):
         self._api("GET", "/catalog/product/log/", self._product_log, SCOPE_CATALOG)
         self._api("GET", "/catalog/overview/", self._catalog_overview, SCOPE_CATALOG)
         self._api("POST", "/event/track/", self._event_track, SCOPE_EVENTS)
+        self._api("POST", "/catalog/eventsource/bind/", self._eventsource_bind, SCOPE_CATALOG)
+        self._api("POST", "/catalog/eventsource/unbind/", self._eventsource_unbind, SCOPE_CATALOG)
+        self._api("GET", "/catalog/eventsource_bind/get/", self._eventsource_get, SCOPE_CATALOG)
         # Control endpoints for the local run and for tests in another process.
         # The feed log's file, as behind a signed download link: no Access-Token.
         self.route("GET", FEED_LOG_FILES + "{name}", self._feed_log_file)
@@ -773,6 +776,58 @@ class TikTokSandbox(Sandbox):
             "page_info": info,
         }
 
+    # -- pixel <-> catalog (tiktok-api.md "Pixel ↔ catalog") ------------------------------------------
+    def bindings(self, catalog_id: str) -> list[str]:
+        """Pixel codes bound to the catalog, in binding order ([] for an unknown catalog)."""
+        with self.lock:
+            catalog = self.catalogs.get(catalog_id)
+            return list(catalog.event_sources) if catalog is not None else []
+
+    def _binding(self, params: Params, token: Token) -> tuple[Catalog, Pixel]:
+        """The catalog and pixel of a bind/unbind body: 40001 when the token cannot use the advertiser, the
+        catalog is not in bc_id, or the pixel is not the advertiser's."""
+        advertiser = self._advertiser(token, params.text("advertiser_id"))
+        catalog = self._catalog(params, token)
+        if not params.has("pixel_code") and params.has("app_id"):
+            raise ApiError(
+                PARAM_INVALID, "app_id: app event sources are not supported by the sandbox; send pixel_code."
+            )
+        code = params.text("pixel_code")
+        pixel = self.pixels.get(code)
+        if pixel is None or pixel.advertiser_id != advertiser.advertiser_id:
+            raise ApiError(NO_PERMISSION, f"pixel_code: no permission for pixel {code} of this advertiser.")
+        return catalog, pixel
+
+    def _eventsource_bind(self, params: Params, token: Token) -> dict[str, Any]:
+        catalog, pixel = self._binding(params, token)
+        # Binding a pixel already bound: TikTok's answer is unconfirmed; the sandbox refuses it (40002) on
+        # purpose, so that the app must read the bindings before it binds.
+        if pixel.pixel_code in catalog.event_sources:
+            raise ApiError(PARAM_INVALID, f"pixel_code: event source already bound to catalog {catalog.catalog_id}.")
+        catalog.event_sources.append(pixel.pixel_code)
+        return {}
+
+    def _eventsource_unbind(self, params: Params, token: Token) -> dict[str, Any]:
+        catalog, pixel = self._binding(params, token)
+        if pixel.pixel_code not in catalog.event_sources:
+            raise ApiError(PARAM_INVALID, f"pixel_code: event source not bound to catalog {catalog.catalog_id}.")
+        catalog.event_sources.remove(pixel.pixel_code)
+        return {}
+
+    def _eventsource_get(self, params: Params, token: Token) -> dict[str, Any]:
+        catalog = self._catalog(params, token)
+        return {
+            "catalog_id": catalog.catalog_id,
+            "event_sources": [
+                {
+                    "event_source_name": self.pixels[code].pixel_name if code in self.pixels else "",
+                    "pixel_code": code,
+                    "app_id": "",
+                }
+                for code in catalog.event_sources
+            ],
+        }
+
     # -- catalog products -------------------------------------------------------------------------
     def _new_feed_log(self, catalog: Catalog) -> FeedLog:
         now = self.clock.now()
@@ -1057,7 +1112,12 @@ class TikTokSandbox(Sandbox):
             {
                 "paused_until": self.paused_until,
                 "catalogs": {
-                    c.catalog_id: {"bc_id": c.bc_id, "currency": c.currency, "products": len(c.products)}
+                    c.catalog_id: {
+                        "bc_id": c.bc_id,
+                        "currency": c.currency,
+                        "products": len(c.products),
+                        "event_sources": list(c.event_sources),
+                    }
                     for c in self.catalogs.values()
                 },
                 "business_profiles": [

@@ -133,6 +133,9 @@ class Catalog:
     catalog_type: str = "ECOM"
     created_at: float = 0.0
     products: dict[str, CatalogProduct] = field(default_factory=dict)
+    # Pixel codes bound to the catalog (tiktok-api.md "Pixel ↔ catalog"), in binding order; a new catalog
+    # (one deleted and created again included) starts with none.
+    event_sources: list[str] = field(default_factory=list)
 
 
 @dataclass
