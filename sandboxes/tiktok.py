@@ -75,6 +75,7 @@ from sandboxes.tiktok_catalog import (
 from sandboxes.tiktok_events import (
     FUTURE_SKEW_SECONDS,
     MAX_EVENT_AGE_SECONDS,
+    SOURCE_BROWSER,
     SOURCE_SERVER,
     STATUS_REFUSED,
     SUPPORTED_CURRENCIES,
@@ -129,6 +130,16 @@ from sandboxes.tiktok_models import (
     TrackedEvent,
 )
 from sandboxes.tiktok_params import Params, paginate
+from sandboxes.tiktok_pixel import (
+    COLLECTOR_PATH,
+    SCRIPT_PATH,
+    TTP_COOKIE_DAYS,
+    browser_match_keys,
+    browser_page,
+    check_browser_event,
+    collector_body,
+    pixel_script,
+)
 from sandboxes.tiktok_portal import (
     SETUP_BUSINESS_PROFILE,
     SETUPS,
@@ -239,6 +250,11 @@ class TikTokSandbox(Sandbox):
         self.bad_event_fails_request = bad_event_fails_request
         # TikTok's supported currency list (tiktok-api.md names it without reproducing it): a setting.
         self.supported_currencies: frozenset[str] = SUPPORTED_CURRENCIES
+        # The pixel (tiktok_pixel.py). Whether TikTok's pixel hashes raw ttq.identify values itself is
+        # unconfirmed: the sandbox's does not, and its collector refuses an event whose identify keys are not
+        # SHA-256 hex (True), as strict as the Events API. The _ttp lifetime is unconfirmed (13 months).
+        self.pixel_refuses_raw_identify = True
+        self.ttp_cookie_days = TTP_COOKIE_DAYS
         self.accounts: dict[tuple[str, str], MerchantAccount] = {}
         # Scope granted to new tokens; a test narrows it to exercise 40001.
         self.default_scope: list[int] = list(ALL_SCOPES)
@@ -362,6 +378,16 @@ class TikTokSandbox(Sandbox):
         with self.lock:
             return self._ledger.conversions(pixel_code)
 
+    @property
+    def pixel_script_url(self) -> str:
+        """TikTok's events.js as the sandbox serves it: base code loads `{this}?sdkid=<pixel_code>&lib=ttq`."""
+        return f"{self.base_url}{SCRIPT_PATH}"
+
+    @property
+    def pixel_collector_url(self) -> str:
+        """Where the sandbox pixel sends browser events (tiktok_pixel.py describes the body)."""
+        return f"{self.base_url}{COLLECTOR_PATH}"
+
     # -- request cycle -------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         # Reviews finish and products expire lazily: whatever came due on the sandbox clock is applied
@@ -453,6 +479,9 @@ class TikTokSandbox(Sandbox):
         self.route("POST", "/_sandbox/tiktok/review_now", self._control_review_now)
         self.route("POST", "/_sandbox/tiktok/approve_shop", self._control_approve_shop)
         self.route("GET", "/_sandbox/tiktok/state", self._control_state)
+        # The pixel in the browser (tiktok_pixel.py): its script and the collector it sends to.
+        self.route("GET", SCRIPT_PATH, self._pixel_script)
+        self.route("POST", COLLECTOR_PATH, self._pixel_collect)
         self.route("GET", "/_sandbox/events", self._control_events)
         self.route("GET", "/_sandbox/conversions", self._control_conversions)
 
@@ -1040,6 +1069,65 @@ class TikTokSandbox(Sandbox):
                 {"index": index, "code": PARAM_INVALID, "message": message} for index, message in problems.items()
             ]
         }
+
+    # -- the pixel in the browser (tiktok-api.md "Pixel in the browser") ------------------------------
+    def _pixel_script(self, request: Request) -> Response:
+        # Served for any sdkid, known or not, as TikTok does; what an unknown pixel sends is refused.
+        script = pixel_script(request.arg("sdkid") or "", self.pixel_collector_url, self.ttp_cookie_days)
+        return Response(
+            200,
+            script.encode(),
+            {
+                "Content-Type": "application/javascript; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Access-Control-Allow-Origin": "*",
+            },
+        )
+
+    def _pixel_collect(self, request: Request) -> Response:
+        """Record one browser event (source "browser", event_time = received time) into the same received
+        list and deduplication as the Events API; refused (recorded, not counted) for an unknown pixel."""
+        now = self.clock.now()
+        try:
+            body: Any = collector_body(request.body)
+        except EventRefused as refused:
+            body = None
+            reason = str(refused)
+        else:
+            reason = ""
+        item: dict[str, Any] = body if isinstance(body, dict) else {}
+        code = item.get("pixel_code") if isinstance(item.get("pixel_code"), str) else ""
+        event_id = item.get("event_id")
+        entry = ReceivedEvent(
+            str(code),
+            SOURCE_BROWSER,
+            now,
+            copy.deepcopy(body) if body is not None else request.body.decode("utf-8", "replace"),
+            str(item.get("event") or ""),
+            event_id if isinstance(event_id, str) else "",
+            now,
+            partner_name=str(item.get("partner") or ""),
+        )
+        if not reason and str(code) not in self.pixels:
+            reason = f"pixel_code: unknown pixel {code or '(none)'}."
+        if not reason:
+            try:
+                check_browser_event(item, refuse_raw_identify=self.pixel_refuses_raw_identify)
+            except EventRefused as refused:
+                reason = str(refused)
+        if reason:
+            self._ledger.refuse(entry, reason)
+            answer = {"code": PARAM_INVALID, "message": reason}
+        else:
+            properties: dict[str, Any] = item["properties"] if isinstance(item.get("properties"), dict) else {}
+            self._ledger.accept(
+                entry,
+                browser_match_keys(item, request.headers.get("user-agent", "")),
+                copy.deepcopy(properties),
+                browser_page(item),
+            )
+            answer = {"code": OK, "message": "OK"}
+        return Response.json(answer, headers={"Access-Control-Allow-Origin": "*"})
 
     # -- review ------------------------------------------------------------------------------------
     def _schedule_review(self, catalog: Catalog, product: CatalogProduct) -> None:
