@@ -35,9 +35,13 @@ Choices where TikTok's behaviour is not documented (kept here so they are easy t
   {"advance_seconds": n}.
 - 1,000 uploads per hour per catalog: see tiktok_limits.CatalogUploadLimit (no app-wide pause, unconfirmed).
 
+- Events API, pixel and catalog bindings: tiktok_events.py (checks, deduplication) and tiktok_pixel.py
+  (events.js, collector) list their unconfirmed choices; the settings are attributes of TikTokSandbox.
+
 Control endpoints for the local run (beside common.py's /_sandbox/ ones): POST
 /_sandbox/tiktok/review_now, POST /_sandbox/tiktok/approve_shop {external_business_id},
-GET /_sandbox/tiktok/state.
+GET /_sandbox/tiktok/state, GET /_sandbox/events?pixel_code=&source= (every event received, with its
+source and status), GET /_sandbox/conversions?pixel_code= (what TikTok counts after deduplication).
 """
 
 from __future__ import annotations

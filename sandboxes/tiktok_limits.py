@@ -24,6 +24,7 @@ def default_limits() -> dict[str, RateLimit]:
     return {
         "upload": RateLimit(qps=5, per_minute=300),
         "delete_update": RateLimit(qps=2, per_minute=120),
+        # tiktok-api.md gives event/track 1,000 QPS only; the per-minute figure (60 s of it) is the sandbox's.
         "event": RateLimit(qps=1000, per_minute=60_000),
         "default": RateLimit(qps=10, per_minute=600, per_day=864_000),
     }
