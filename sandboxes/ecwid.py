@@ -31,9 +31,12 @@ from sandboxes.ecwid_catalog import EcwidStore, IdKind, StoreProfile, Variation
 from sandboxes.ecwid_fixtures import build_demo_store, build_synthetic_store
 from sandboxes.ecwid_images import ImageRenderer, image_response, parse_image_name
 from sandboxes.ecwid_oauth import OAuthRoutes, with_query
+from sandboxes.ecwid_orders import OrderBook
 from sandboxes.ecwid_prices import with_shown_prices
 from sandboxes.ecwid_render import Renderer
 from sandboxes.ecwid_rest import ApiError, RestRoutes
+from sandboxes.ecwid_storage import StorageRoutes
+from sandboxes.ecwid_storefront import PublicConfigForm, Storefront
 from sandboxes.ecwid_webhooks import (
     DELIVERED_STATUSES,
     MAX_ATTEMPTS,
@@ -45,7 +48,9 @@ from sandboxes.ecwid_webhooks import (
 
 __all__ = ["EcwidSandbox", "EcwidStore", "EcwidWebhook", "Variation"]
 
-DEFAULT_SCOPES = "read_store_profile read_catalog add_to_cp"
+DEFAULT_SCOPES = "read_store_profile read_catalog add_to_cp read_orders update_store_profile customize_storefront"
+# What stores that installed the app before it asked for orders, storage and the storefront script granted.
+LEGACY_SCOPES = "read_store_profile read_catalog add_to_cp"
 VIEW_MODES = ("PAGE", "POPUP", "INLINE")
 # Where the sandbox's ids start, so ids of different kinds never look alike in a test failure.
 _ID_BASES: dict[IdKind, int] = {
@@ -99,6 +104,8 @@ class EcwidSandbox(Sandbox):
         rate_limit_per_minute: int = 600,
         retry_after_seconds: int = 10,
         webhook_url: str | None = None,
+        custom_js_url: str | None = None,
+        public_config_form: PublicConfigForm = "string",
     ) -> None:
         if len(client_secret) < 16:
             raise ValueError("client_secret must be at least 16 characters: its first 16 are the payload key")
@@ -107,6 +114,16 @@ class EcwidSandbox(Sandbox):
         self.client_secret = client_secret
         self.retry_after_seconds = retry_after_seconds
         self.webhook_url = webhook_url
+        # The app's storefront script (`customJsUrl`, set by Ecwid's support at registration): appended to every
+        # storefront page of the stores that installed the app (sandboxes/ecwid_storefront.py).
+        self.custom_js_url = custom_js_url
+        # Options for what ecwid-api.md "Not confirmed" leaves open (see ecwid_storefront.py, ecwid_orders.py):
+        # getAppPublicConfig's answer ("string" or a {key, value} "object"), the cart item SKU ("variation" or
+        # "product"), ORDER_CONFIRMATION's page.orderId ("id" or the numeric "internal"), utmData ("object"/"array").
+        self.public_config_form: PublicConfigForm = public_config_form
+        self.cart_item_sku = "variation"
+        self.confirmation_order_id_form = "id"
+        self.utm_data_form = "object"
         self.stores: dict[int, EcwidStore] = {}
         self.webhooks: list[EcwidWebhook] = []  # recorded and not yet delivered or taken
         self.delivered_webhooks: list[EcwidWebhook] = []
@@ -119,6 +136,13 @@ class EcwidSandbox(Sandbox):
         self.oauth = OAuthRoutes(self)
         self.rest = RestRoutes(self)
         self.admin = AdminPage(self)
+        self.storage = StorageRoutes(self)
+        self.orders = OrderBook(self, seed)
+        self.place_order = self.orders.place_order
+        self.set_payment_status = self.orders.set_payment_status
+        self.update_order = self.orders.update_order
+        self.delete_order = self.orders.delete_order
+        self.storefront = Storefront(self)
         self.route("GET", "/images/{store_id}/{name}", self._image)
         self.route("HEAD", "/images/{store_id}/{name}", self._image)
         self.route("GET", "/_sandbox/stores", self._list_stores)
@@ -127,6 +151,7 @@ class EcwidSandbox(Sandbox):
         self.route("PATCH", "/_sandbox/stores/{store_id}/products/{product_id}", self._control_update_product)
         self.route("DELETE", "/_sandbox/stores/{store_id}/products/{product_id}", self._control_delete_product)
         self.route("PATCH", "/_sandbox/stores/{store_id}/categories/{category_id}", self._control_update_category)
+        self.route("PATCH", "/_sandbox/stores/{store_id}/profile", self._control_update_profile)
         self.route("GET", "/_sandbox/webhooks", self._control_list_webhooks)
         self.route("POST", "/_sandbox/webhooks/deliver", self._control_deliver_webhooks)
 
@@ -216,6 +241,11 @@ class EcwidSandbox(Sandbox):
         """Suspended stores answer 402 STORE_IS_SUSPENDED to every API call; `suspended=False` lifts it."""
         with self.lock:
             self.store(store_id).suspended = suspended
+
+    def public_config(self, store_id: int) -> str | None:
+        """The app's `public` storage value in this store (what getAppPublicConfig returns), None when unset."""
+        with self.lock:
+            return self.store(store_id).app_storage.get("public")
 
     # -- what a product page shows ---------------------------------------------------------------
     def page_prices(self, sku_id: str) -> tuple[float, float | None] | None:
@@ -461,6 +491,10 @@ class EcwidSandbox(Sandbox):
     def _control_update_category(self, request: Request) -> Response:
         category_id = _int_or(request.path_params["category_id"], -1)
         return self._control(request, lambda store, body: store.update_category(category_id, **body))
+
+    def _control_update_profile(self, request: Request) -> Response:
+        # {"ask_consent": bool, "tiktok_pixel": {"code", "advancedMatching"} | null, other StoreProfile fields}
+        return self._control(request, lambda store, body: store.set_profile(**body))
 
     def _control_list_webhooks(self, request: Request) -> Response:
         return Response.json({"pending": [w.json() for w in self.webhooks], "delivered": len(self.delivered_webhooks)})

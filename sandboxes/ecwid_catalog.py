@@ -11,9 +11,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, Unpack
 
 from sandboxes.ecwid_images import ImageArg, ImageSpec, parse_image_arg
+
+if TYPE_CHECKING:
+    from sandboxes.ecwid_orders import Order
 
 IdKind = Literal["product", "category", "combination", "image", "attribute"]
 CONDITIONS = ("NEW", "USED", "REFURBISHED")
@@ -64,6 +67,11 @@ class StoreProfile:
     # the merchant types prices with that tax in them (`taxSettings.pricesIncludeTax`).
     tax_in_prices: float = 0.0
     prices_include_tax: bool = False
+    # The storefront's cookie banner (`settings.askConsentToTrackInStorefront`) and Ecwid's own built-in TikTok
+    # pixel (`settings.tikTokPixel {code, advancedMatching}`, seen only in Ecwid's Java client): ecwid-api.md
+    # "Storefront JavaScript".
+    ask_consent: bool = False
+    tiktok_pixel: dict[str, Any] | None = None
 
 
 class ProfileChanges(TypedDict, total=False):
@@ -83,6 +91,8 @@ class ProfileChanges(TypedDict, total=False):
     closed: bool
     tax_in_prices: float
     prices_include_tax: bool
+    ask_consent: bool
+    tiktok_pixel: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -271,6 +281,12 @@ class EcwidStore:
         self.deleted_products: list[DeletedProduct] = []
         self.images: dict[str, ImageSpec] = {}  # every image ever uploaded: a CDN keeps serving old URLs
         self.suspended = False
+        # The app's storage (ecwid-api.md "App storage"): the sandbox registers one app, so one key-value map.
+        self.app_storage: dict[str, str] = {}
+        # Orders (sandboxes/ecwid_orders.py) by their `id`; the prefix and suffix Ecwid lets a merchant add to ids.
+        self.orders: dict[str, Order] = {}
+        self.order_id_prefix = ""
+        self.order_id_suffix = ""
         self.version = 0  # bumped by every edit; invalidates the search caches
         self._quiet = False
         self._caches = _Caches()
@@ -518,6 +534,43 @@ class EcwidStore:
             for category_id in product.category_ids:
                 if category_id in self.categories:
                     self._emit("category.updated", category_id)
+
+    def check_stock(self, taken: Mapping[tuple[int, int | None], int]) -> None:
+        """Raise ValueError when a limited stock holds less than a checkout wants of a (product id,
+        combination id or None); KeyError for an unknown product or combination."""
+        with self._host.lock:
+            for (product_id, combination_id), quantity in taken.items():
+                product = self.product(product_id)
+                combination = None if combination_id is None else self._combination(product, combination_id)
+                if combination is not None:
+                    held = None if combination.unlimited else (combination.quantity or 0)
+                else:
+                    held = None if product.unlimited else product.quantity
+                if held is not None and held < quantity:
+                    raise ValueError(f"product {product_id} has only {held} in stock, {quantity} ordered")
+
+    def take_stock(self, taken: Mapping[tuple[int, int | None], int]) -> list[int]:
+        """Take quantities from stock as a checkout does (see check_stock; nothing changes when it raises): one
+        `product.updated` for each product whose stock changed, unlimited stock left alone. Returns those ids."""
+        with self._host.lock:
+            self.check_stock(taken)
+            now = self._host.timestamp()
+            changed: list[int] = []
+            for (product_id, combination_id), quantity in taken.items():
+                product = self.product(product_id)
+                combination = None if combination_id is None else self._combination(product, combination_id)
+                if combination is not None and not combination.unlimited:
+                    combination.quantity = (combination.quantity or 0) - quantity
+                elif combination is None and not product.unlimited:
+                    product.quantity -= quantity
+                else:
+                    continue
+                product.updated = now
+                if product_id not in changed:
+                    changed.append(product_id)
+            for product_id in changed:
+                self._emit("product.updated", product_id)
+            return changed
 
     def product(self, product_id: int) -> Product:
         product = self.products.get(product_id)

@@ -140,6 +140,8 @@ class RestRoutes:
 
         return serve
 
+    api = _api  # for the routes other modules register (storage, orders)
+
     def _authenticate(self, request: Request, scope: str | None) -> EcwidStore:
         sandbox = self.sandbox
         authorization = request.headers.get("authorization", "")
@@ -166,7 +168,18 @@ class RestRoutes:
 
     # -- endpoints -----------------------------------------------------------------------------
     def profile(self, request: Request, store: EcwidStore) -> Response:
-        return Response.json(self._renderer(store).profile())
+        data = self._renderer(store).profile()
+        settings = data["settings"]
+        assert isinstance(settings, dict)
+        # The storefront's cookie banner and Ecwid's own TikTok pixel (ecwid-api.md "Storefront JavaScript").
+        settings["askConsentToTrackInStorefront"] = store.profile.ask_consent
+        pixel = store.profile.tiktok_pixel
+        if pixel is not None:
+            settings["tikTokPixel"] = {
+                "code": str(pixel.get("code", "")),
+                "advancedMatching": bool(pixel.get("advancedMatching", pixel.get("advanced_matching", False))),
+            }
+        return Response.json(data)
 
     def products(self, request: Request, store: EcwidStore) -> Response:
         params = Params(request)
