@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ from tiktok_channel.models.cleanup import SKUS_PER_CHUNK, CleanupItem, SkuChunk
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidProduct, ProductPage
 from tiktok_channel.models.messages import QueueMessage, encode_message
+from tiktok_channel.models.orders import EcwidOrder
+from tiktok_channel.models.pixel import PixelState, PurchaseRecord
 from tiktok_channel.models.store import (
     Notice,
     OAuthState,
@@ -840,6 +843,9 @@ class EcwidStoreData:
     categories: dict[int, dict[str, Any]] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)  # active tokens of the app, the newest last
     suspended: bool = False
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # by order id, as GET /orders/{id} shows them
+    storage: dict[str, str] = field(default_factory=dict)  # the app's storage (ecwid-api.md, "App storage")
+    scopes: set[str] = field(default_factory=lambda: set(FULL_SCOPES.split()))  # what the app's token may do
 
 
 @dataclass
@@ -848,6 +854,9 @@ class _EcwidCode:
     redirect_uri: str
     scope: str
     used: bool = False
+
+
+FULL_SCOPES = "read_store_profile read_catalog add_to_cp read_orders update_store_profile customize_storefront"
 
 
 class FakeEcwid(_Faults):
@@ -898,7 +907,7 @@ class FakeEcwid(_Faults):
         self.stores[store_id] = EcwidStoreData(store_id, profile)
         return self.stores[store_id]
 
-    def issue_code(self, store_id: int, redirect_uri: str, scope: str = "read_store_profile read_catalog") -> str:
+    def issue_code(self, store_id: int, redirect_uri: str, scope: str = FULL_SCOPES) -> str:
         """The code Ecwid appends to the redirect URI after the merchant pressed Install."""
         if store_id not in self.stores:
             raise KeyError(f"no Ecwid store {store_id}")
@@ -1010,6 +1019,7 @@ class FakeEcwid(_Faults):
         grant.used = True
         token = "secret_" + secrets.token_urlsafe(24)
         self.stores[store_id].tokens.append(token)
+        self.stores[store_id].scopes = set(grant.scope.split()) | {"read_store_profile"}
         return EcwidToken.model_validate(
             {"access_token": token, "token_type": "Bearer", "scope": grant.scope, "store_id": store_id}
         )
@@ -1053,6 +1063,75 @@ class FakeEcwid(_Faults):
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
         self._request("all_categories", token)
         return [EcwidCategory.model_validate(c) for c in self._store(store_id, token).categories.values()]
+
+    def get_order(self, store_id: int, token: str, order_id: str) -> EcwidOrder | None:
+        self._request("get_order", token)
+        store = self._scoped(store_id, token, "read_orders")
+        order = store.orders.get(order_id)
+        return EcwidOrder.model_validate(order) if order is not None else None
+
+    def get_app_storage(self, store_id: int, token: str, key: str) -> str | None:
+        self._request("get_app_storage", token)
+        return self._store(store_id, token).storage.get(key)
+
+    def put_app_storage(self, store_id: int, token: str, key: str, value: str) -> None:
+        self._request("put_app_storage", token)
+        self._scoped(store_id, token, "update_store_profile").storage[key] = value
+
+    def delete_app_storage(self, store_id: int, token: str, key: str) -> None:
+        self._request("delete_app_storage", token)
+        self._scoped(store_id, token, "update_store_profile").storage.pop(key, None)
+
+    def add_order(
+        self,
+        store_id: int,
+        items: Sequence[tuple[int, int | None, int]],
+        *,
+        paid: bool = True,
+        email: str = "Shopper@Example.com ",
+        phone: str | None = "+1 (415) 555-0199",
+        placed_at: float = 0.0,
+        **fields: Any,
+    ) -> str:
+        """An order of (product id, combination id or None, quantity) at each product's price; answers its id."""
+        store = self.stores[store_id]
+        order_id = f"K{next(self._ids)}"
+        lines = []
+        for product_id, combination_id, quantity in items:
+            product = store.products[product_id]
+            price = float(product.get("price", 0))
+            line: dict[str, Any] = {"productId": product_id, "name": product.get("name", ""), "quantity": quantity}
+            if combination_id is not None:
+                combination = next(c for c in product.get("combinations", []) if c["id"] == combination_id)
+                price = float(combination.get("price", price))
+                line["combinationId"] = combination_id
+            line["price"] = price
+            lines.append(line)
+        store.orders[order_id] = {
+            "id": order_id,
+            "internalId": next(self._ids),
+            "total": round(sum(line["price"] * line["quantity"] for line in lines), 2),
+            "paymentStatus": "PAID" if paid else "AWAITING_PAYMENT",
+            "createTimestamp": int(placed_at),
+            "email": email,
+            "billingPerson": {"name": "Sam Shopper", "phone": phone, "countryCode": "US"},
+            "items": lines,
+            **fields,
+        }
+        return order_id
+
+    def set_payment_status(self, store_id: int, order_id: str, status: str) -> None:
+        self.stores[store_id].orders[order_id]["paymentStatus"] = status
+
+    def _scoped(self, store_id: int, token: str, scope: str) -> EcwidStoreData:
+        store = self._store(store_id, token)
+        if scope not in store.scopes:
+            raise EcwidAccessLost(
+                "Ecwid refused access (HTTP 403 INSUFFICIENT_APP_SCOPE)",
+                status=403,
+                error_code="INSUFFICIENT_APP_SCOPE",
+            )
+        return store
 
     def _request(self, method: str, token: str) -> None:
         """One REST call with `token`: held while a 429's Retry-After lasts (with a clock), else made."""
@@ -1197,6 +1276,10 @@ class FakeTikTok(_Faults):
         self._codes: dict[str, TikTokGrant] = {}
         self._feed_logs: dict[str, tuple[str, dict[str, Any]]] = {}  # feed_log_id → (catalog_id, product_feed_log)
         self._ids = itertools.count(7_100_000_000_000_000_001)
+        self.event_sources: dict[str, list[str]] = {}  # catalog_id → bound pixel codes
+        self.binds = 0  # bind calls made
+        self.tracked: list[tuple[str, dict[str, Any]]] = []  # (pixel_code, event) TikTok accepted
+        self.event_refusal: str | None = None  # a message: every event/track call is refused with 40002
 
     # -- the merchant on TikTok's pages ------------------------------------------------------------------------
     def authorize(
@@ -1463,6 +1546,42 @@ class FakeTikTok(_Faults):
             yield _item(sku_id, product)
 
     # -- plumbing ----------------------------------------------------------------------------------------------
+    def event_source_pixels(self, token: str, *, bc_id: str, catalog_id: str) -> list[str]:
+        self._call("event_source_pixels")
+        self._catalog(token, bc_id, catalog_id)
+        return list(self.event_sources.get(catalog_id, []))
+
+    def bind_event_source(
+        self, token: str, *, advertiser_id: str, bc_id: str, catalog_id: str, pixel_code: str
+    ) -> None:
+        self._call("bind_event_source")
+        self._catalog(token, bc_id, catalog_id)
+        self._advertiser(token, advertiser_id)
+        if self.pixels.get(pixel_code, ("",))[0] != advertiser_id:
+            raise _rejected(40001, f"pixel_code: no permission for pixel {pixel_code}.")
+        bound = self.event_sources.setdefault(catalog_id, [])
+        if pixel_code in bound:
+            raise _rejected(40002, "event source already bound")  # the sandbox's strict assumption
+        bound.append(pixel_code)
+        self.binds += 1
+
+    def track_events(self, token: str, *, pixel_code: str, events: list[dict[str, Any]]) -> None:
+        self._call("track_events")
+        grant = self._grant(token)
+        owner = self.pixels.get(pixel_code, ("",))[0]
+        if owner not in grant.advertiser_ids:
+            raise _rejected(40001, "event_source_id: no permission for this pixel.")
+        if self.event_refusal is not None:
+            raise _rejected(40002, self.event_refusal)
+        if len(events) > 1000:
+            raise _rejected(40002, "data: at most 1000 events.")
+        for event in events:
+            for key in ("email", "phone"):
+                value = event.get("user", {}).get(key)
+                if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
+                    raise _rejected(40002, f"user.{key}: must be a SHA-256 hash.")
+        self.tracked.extend((pixel_code, copy.deepcopy(event)) for event in events)
+
     def _new_id(self) -> str:
         return str(next(self._ids))
 
@@ -1550,6 +1669,52 @@ def _item(sku_id: str, product: TikTokProduct) -> CatalogItem:
     return CatalogItem.model_validate({"sku_id": sku_id, "audit": audit})
 
 
+class FakePixelRepository:
+    """The `PixelRepository` port over the fake table (the DynamoDB adapter's keys)."""
+
+    def __init__(self, table: FakeTable) -> None:
+        self._t = table
+
+    def get(self, store_id: int) -> PixelState:
+        item = self._t.read((f"STORE#{store_id}", "PIXEL"))
+        return PixelState.model_validate(item) if item else PixelState()
+
+    def update(self, store_id: int, **fields: Any) -> PixelState:
+        unknown = set(fields) - set(PixelState.model_fields)
+        if unknown:
+            raise ValueError(f"no such pixel fields: {sorted(unknown)}")
+        item = self._t.items.setdefault((f"STORE#{store_id}", "PIXEL"), {})
+        for name, value in fields.items():
+            if value is None:
+                item.pop(name, None)
+            else:
+                item[name] = _stored(value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else value)
+        return PixelState.model_validate(copy.deepcopy(item))
+
+    def get_purchase(self, store_id: int, order_id: str) -> PurchaseRecord | None:
+        item = self._t.read((f"STORE#{store_id}", f"ORDER#{order_id}"))
+        return PurchaseRecord.model_validate(item) if item else None
+
+    def put_purchase(self, store_id: int, record: PurchaseRecord, *, at: float) -> None:
+        self._t.items[(f"STORE#{store_id}", f"ORDER#{record.order_id}")] = _map(record)
+
+    def purchase_sent(self, store_id: int, record: PurchaseRecord, *, at: float) -> None:
+        self.put_purchase(store_id, record, at=at)
+        hour = (f"STORE#{store_id}", "PURCHASES#" + time.strftime("%Y-%m-%dT%H", time.gmtime(at)))
+        self._t.items.setdefault(hour, {"purchases": 0})["purchases"] += 1
+
+    def purchases_since(self, store_id: int, since: float) -> int:
+        first = "PURCHASES#" + time.strftime("%Y-%m-%dT%H", time.gmtime(since))
+        return sum(
+            item["purchases"] for key, item in self._t.query(f"STORE#{store_id}", "PURCHASES#") if key[1] >= first
+        )
+
+    def forget(self, store_id: int) -> None:
+        for prefix in ("PIXEL", "ORDER#", "PURCHASES#"):
+            for key, _ in self._t.query(f"STORE#{store_id}", prefix):
+                del self._t.items[key]
+
+
 # -- the services ------------------------------------------------------------------------------------------------
 class FakeServices:
     """`tiktok_channel.ports.Services` over the fakes above. `settings` overrides environment variables (by their
@@ -1581,6 +1746,7 @@ class FakeServices:
         self._catalog = FakeCatalogRepository(self.table)
         self._cleanups = FakeCleanupRepository(self.table)
         self._storefronts = FakeStorefrontRepository(self.table)
+        self._pixels = FakePixelRepository(self.table)
         self._cipher = FakeCipher()
         self._queue = FakeCatalogQueue(lambda: self.clock())
         self._events = FakeEventPublisher()
@@ -1616,6 +1782,10 @@ class FakeServices:
     @property
     def storefronts(self) -> FakeStorefrontRepository:
         return self._storefronts
+
+    @property
+    def pixels(self) -> FakePixelRepository:
+        return self._pixels
 
     @property
     def cipher(self) -> FakeCipher:

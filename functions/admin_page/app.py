@@ -10,13 +10,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import HTML, JSON_OBJECT, answers, create_resolver
-from tiktok_channel.api.pages import merchant_page
+from tiktok_channel.api.http import HTML, JAVASCRIPT, JSON_OBJECT, answers, create_resolver
+from tiktok_channel.api.pages import merchant_page, storefront_script_response
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import AS_SENT, OptionalQuery, validation
-from tiktok_channel.models.api import ProductPage, SessionAnswer, SessionRequest, SyncJob
+from tiktok_channel.models.api import (
+    PixelAnswer,
+    PixelRequest,
+    ProductPage,
+    SessionAnswer,
+    SessionRequest,
+    SyncJob,
+)
 from tiktok_channel.runtime import services
-from tiktok_channel.services import jobs, products, session, status
+from tiktok_channel.services import jobs, pixel, products, session, status
 
 logger = Logger()
 tracer = Tracer()
@@ -54,6 +61,22 @@ def list_products(
 def sync_products(store_id: SessionStore) -> tuple[SyncJob, int]:
     job = jobs.request_sync(services(), store_id)
     return SyncJob.model_validate(job.as_json()), 202 if job.created else 200
+
+
+@app.get("/api/stores/<store_id>/pixel", responses=answers({200: PixelAnswer}, 401, 403, 404))
+def get_pixel(store_id: SessionStore) -> PixelAnswer:
+    return PixelAnswer.model_validate(pixel.pixel_status(services(), store_id))
+
+
+@app.put("/api/stores/<store_id>/pixel", responses=answers({200: PixelAnswer}, 400, 401, 403, 404))
+def put_pixel(store_id: SessionStore, body: Annotated[PixelRequest, Body()]) -> PixelAnswer:
+    return PixelAnswer.model_validate(pixel.set_server_events(services(), store_id, body.server_events))
+
+
+@app.get("/storefront.js", responses=answers({200: JAVASCRIPT}))
+def storefront_script() -> Response[str]:
+    # The same for every store (it reads the store's pixel from Ecwid's public app storage): public, cached.
+    return storefront_script_response(services())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -19,7 +19,7 @@ from aws_lambda_powertools import Metrics
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tests.fakes import ECWID_CLIENT_SECRET, FakeServices, SentMessage
+from tests.fakes import ECWID_CLIENT_SECRET, FULL_SCOPES, FakeServices, SentMessage
 from tiktok_channel.errors import AppError
 from tiktok_channel.models.store import Store
 from tiktok_channel.services import connect, install, storefront
@@ -44,13 +44,19 @@ def store_of(services: FakeServices, store_id: int = STORE_ID) -> Store:
 
 
 def install_store(
-    services: FakeServices, store_id: int = STORE_ID, *, country: str = "US", currency: str = "USD"
+    services: FakeServices,
+    store_id: int = STORE_ID,
+    *,
+    country: str = "US",
+    currency: str = "USD",
+    scope: str = FULL_SCOPES,
 ) -> None:
-    """The merchant installs the app from the Ecwid App Market (Ecwid's store is created first when new)."""
+    """The merchant installs the app from the Ecwid App Market (Ecwid's store is created first when new), granting
+    `scope` (the default: every scope the app asks for today)."""
     ecwid = services.ecwid()
     if store_id not in ecwid.stores:
         ecwid.add_store(store_id, country=country, currency=currency)
-    code = ecwid.issue_code(store_id, BASE_URL + install.ECWID_CALLBACK_PATH)
+    code = ecwid.issue_code(store_id, BASE_URL + install.ECWID_CALLBACK_PATH, scope)
     install.install_store(services, code=code, store_id=str(store_id), error=None, base_url=BASE_URL)
 
 
@@ -160,14 +166,26 @@ def signature(body: dict[str, Any], client_secret: str = ECWID_CLIENT_SECRET) ->
     return base64.b64encode(hmac.new(client_secret.encode(), signed, hashlib.sha256).digest()).decode()
 
 
-def webhook(event_type: str, entity_id: int | str, *, store_id: int = STORE_ID, event_id: str = "") -> dict[str, Any]:
+def webhook(
+    event_type: str,
+    entity_id: int | str,
+    *,
+    store_id: int = STORE_ID,
+    event_id: str = "",
+    order_id: str | None = None,
+    payment_status: str = "PAID",
+) -> dict[str, Any]:
+    """Ecwid's body for an event; an order event carries `data.orderId` (`order_id`, else `K<entity_id>`)."""
+    data: dict[str, Any] = {}
+    if event_type.startswith("order."):
+        data = {"orderId": order_id or f"K{entity_id}", "newPaymentStatus": payment_status}
     return {
         "eventId": event_id or f"{event_type}-{entity_id}-{os.urandom(4).hex()}",
         "eventCreated": 1_790_000_000,
         "storeId": store_id,
         "entityId": entity_id,
         "eventType": event_type,
-        "data": {},
+        "data": data,
     }
 
 

@@ -109,6 +109,6 @@ def test_anything_else_is_refused(body):
 
 
 def test_every_event_type_the_receiver_queues_has_a_route_in_the_worker():
-    assert set(ECWID_EVENT_ROUTES.values()) == {"product", "category", "profile", "uninstall"}
+    assert set(ECWID_EVENT_ROUTES.values()) == {"product", "category", "profile", "uninstall", "order"}
     message = EcwidEventMessage(store_id=1, epoch=0, event_id="e", event_type="customer.created")
     assert message.route is None

@@ -51,7 +51,7 @@ def test_every_event_the_app_acts_on_is_queued(services: FakeServices, event_typ
 
 
 @pytest.mark.parametrize(
-    "event_type", ["order.created", "application.installed", "customer.updated", "unfinished_order.created", ""]
+    "event_type", ["order.deleted", "application.installed", "customer.updated", "unfinished_order.created", ""]
 )
 def test_other_authentic_events_are_answered_and_not_queued(services: FakeServices, event_type: str):
     assert deliver(services, webhook(event_type, 1)) == "ignored"

@@ -17,6 +17,8 @@ from tiktok_channel.models.cleanup import CleanupItem, SkuChunk
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import EcwidCategory, EcwidProduct, ProductPage
 from tiktok_channel.models.messages import QueueMessage
+from tiktok_channel.models.orders import EcwidOrder
+from tiktok_channel.models.pixel import PixelState, PurchaseRecord
 from tiktok_channel.models.store import (
     Notice,
     OAuthState,
@@ -61,30 +63,24 @@ class StoreRepository(Protocol):
 
     def connected_stores(self) -> Iterator[tuple[int, int]]:
         """(store_id, epoch) of every connected store, from the sparse index (never a table scan)."""
-        ...
 
     def queue_sync(self, store_id: int, job_id: str, now: str, stale_before: str) -> tuple[str, bool]:
         """(the job queued or running, whether it is this new one); a job queued before `stale_before` is lost."""
-        ...
 
     def save_sync(self, store_id: int, epoch: int, sync: SyncState, products: ProductCounts | None = None) -> None: ...
 
     def add_counts(self, store_id: int, epoch: int, changes: Mapping[str, int], *, now: str) -> None:
         """Move the product counts atomically; the store enters the pending-reviews index when its pending count
         becomes positive (due `now`), and leaves it when it reaches 0."""
-        ...
 
     def stores_to_review(self) -> list[ReviewCandidate]:
         """Every store with SKUs pending TikTok's review, the longest since its last check first."""
-        ...
 
     def leave_review_index(self, store_id: int) -> None:
         """A store no longer connected stops being a review candidate."""
-        ...
 
     def mark_reviewed(self, store_id: int, epoch: int, *, checked_at: str, counts: TikTokCounts) -> None:
         """TikTok's review statuses were read at `checked_at` (ISO 8601): the store waits its turn again."""
-        ...
 
     def set_notice(
         self, store_id: int, epoch: int, notice: Notice | None, *, status: StoreStatus | None = None
@@ -129,7 +125,6 @@ class CatalogRepository(Protocol):
     ) -> tuple[list[SkuRecord], str | None]:
         """Up to `limit` records of one status in sku_id order after `after_sku`, and the last one's sku_id when
         more may follow."""
-        ...
 
     def skus_of_product(self, store_id: int, product_id: int) -> dict[str, SkuRecord]: ...
 
@@ -167,11 +162,9 @@ class CleanupRepository(Protocol):
         With `keep_for` (a cleanup id), the sku_ids of the SKU items on TikTok are first written into that
         cleanup's chunks (≤ 1,000 each, expiring with cleanups from `at`), and only then are the items deleted.
         """
-        ...
 
     def pending(self, store_id: int) -> list[CleanupItem]:
         """The store's cleanup items (never their SKU chunks)."""
-        ...
 
     def sku_chunks(self, store_id: int, cleanup_id: str) -> Iterator[SkuChunk]: ...
 
@@ -181,7 +174,6 @@ class CleanupRepository(Protocol):
 
     def finish(self, item: CleanupItem) -> None:
         """Forget the item (its token) and any SKU chunk it still has."""
-        ...
 
     def set_outcome(self, store_id: int, outcome: RemoteCleanup) -> None: ...
 
@@ -203,6 +195,27 @@ class StorefrontRepository(Protocol):
     ) -> None: ...
 
     def consume_state(self, store_id: int, nonce: str, auth_code_hash: str) -> None: ...
+
+
+class PixelRepository(Protocol):
+    """The store's pixel state, one record per order's purchase, and purchases TikTok accepted counted per hour.
+    `update` sets the named `PixelState` fields (None removes one) and answers the state after it; `purchase_sent`
+    marks a purchase sent and counts it in the hour of `at` in one write; `purchases_since` counts from the hour
+    of `since` (epoch seconds); `forget` deletes all of it (uninstall)."""
+
+    def get(self, store_id: int) -> PixelState: ...
+
+    def update(self, store_id: int, **fields: Any) -> PixelState: ...
+
+    def get_purchase(self, store_id: int, order_id: str) -> PurchaseRecord | None: ...
+
+    def put_purchase(self, store_id: int, record: PurchaseRecord, *, at: float) -> None: ...
+
+    def purchase_sent(self, store_id: int, record: PurchaseRecord, *, at: float) -> None: ...
+
+    def purchases_since(self, store_id: int, since: float) -> int: ...
+
+    def forget(self, store_id: int) -> None: ...
 
 
 class CatalogQueue(Protocol):
@@ -253,6 +266,15 @@ class EcwidApi(Protocol):
 
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]: ...
 
+    def get_order(self, store_id: int, token: str, order_id: str) -> EcwidOrder | None:
+        """The order now (scope `read_orders`); None when the store has no such order."""
+
+    def get_app_storage(self, store_id: int, token: str, key: str) -> str | None: ...
+
+    def put_app_storage(self, store_id: int, token: str, key: str, value: str) -> None: ...
+
+    def delete_app_storage(self, store_id: int, token: str, key: str) -> None: ...
+
 
 class TikTokApi(Protocol):
     """TikTok's Business API v1.3 (tiktok-api.md), paced fleet-wide. Raises `PausedError` while TikTok asks the
@@ -289,7 +311,6 @@ class TikTokApi(Protocol):
 
     def upload_products(self, token: str, *, bc_id: str, catalog_id: str, products: list[dict[str, Any]]) -> str:
         """Upsert products keyed on sku_id; answers the feed log id."""
-        ...
 
     def delete_products(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> str: ...
 
@@ -297,13 +318,21 @@ class TikTokApi(Protocol):
 
     def feed_log_file(self, url: str) -> list[FeedLogFileRow]:
         """Every failed product a feed log's `download_path` file lists; `TikTokError` when it cannot be read."""
-        ...
 
     def products_by_sku(self, token: str, *, bc_id: str, catalog_id: str, sku_ids: list[str]) -> list[CatalogItem]: ...
 
     def catalog_overview(self, token: str, *, bc_id: str, catalog_id: str) -> CatalogOverview: ...
 
     def iter_catalog_products(self, token: str, *, bc_id: str, catalog_id: str) -> Iterator[CatalogItem]: ...
+
+    def event_source_pixels(self, token: str, *, bc_id: str, catalog_id: str) -> list[str]: ...
+
+    def bind_event_source(
+        self, token: str, *, advertiser_id: str, bc_id: str, catalog_id: str, pixel_code: str
+    ) -> None: ...
+
+    def track_events(self, token: str, *, pixel_code: str, events: list[dict[str, Any]]) -> None:
+        """Events API: at most 1,000 web events for the pixel; `TikTokRequestRejected` names a refused field."""
 
 
 class ImageProbe(Protocol):
@@ -340,6 +369,9 @@ class Services(Protocol):
     def cipher(self) -> SecretCipher: ...
 
     @property
+    def pixels(self) -> PixelRepository: ...
+
+    @property
     def queue(self) -> CatalogQueue: ...
 
     @property
@@ -350,11 +382,9 @@ class Services(Protocol):
 
     def secrets(self) -> AppSecrets:
         """The app's credentials (rotations reach a warm function within minutes)."""
-        ...
 
     def ecwid(self) -> EcwidApi: ...
 
     def tiktok(self, *, while_merchant_waits: bool = False) -> TikTokApi:
         """The TikTok client; `while_merchant_waits` gives one with short timeouts and few retries, for calls
         made during a request the merchant waits on."""
-        ...

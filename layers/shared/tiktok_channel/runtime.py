@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tiktok_channel.adapters.events import EventBridgePublisher
     from tiktok_channel.adapters.images import HttpImageProbe
     from tiktok_channel.adapters.kms import KmsSecretCipher
+    from tiktok_channel.adapters.pixel_repository import DynamoPixelRepository
     from tiktok_channel.adapters.queue import SqsCatalogQueue
     from tiktok_channel.adapters.rate_limit import FleetRateLimiter
     from tiktok_channel.adapters.store_repository import DynamoStoreRepository
@@ -149,6 +150,12 @@ class Runtime:
         from tiktok_channel.adapters.storefront_repository import DynamoStorefrontRepository
 
         return DynamoStorefrontRepository(self._dynamodb, self.settings.stores_table)
+
+    @_BuiltOnce
+    def pixels(self) -> DynamoPixelRepository:
+        from tiktok_channel.adapters.pixel_repository import DynamoPixelRepository
+
+        return DynamoPixelRepository(self._dynamodb, self.settings.stores_table)
 
     @_BuiltOnce
     def cipher(self) -> KmsSecretCipher:

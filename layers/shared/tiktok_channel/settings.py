@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -43,6 +43,18 @@ class Settings(BaseModel):
     # How many refused products one batch TikTok refuses whole is split for: at most 2·⌈log2(batch)⌉ times this
     # many extra upload calls (services/sync_uploads.py).
     tiktok_split_max_refused: Annotated[int, Field(ge=1, le=100)] = Field(alias="TIKTOK_SPLIT_MAX_REFUSED", default=10)
+
+    # The Events API / pixel name of a purchase: TikTok's docs use both (tiktok-api.md, "Not confirmed").
+    tiktok_purchase_event: Literal["CompletePayment", "Purchase"] = Field(
+        alias="TIKTOK_PURCHASE_EVENT", default="CompletePayment"
+    )
+    # TikTok's pixel script, which the storefront script loads (tiktok-api.md, "Pixel in the browser").
+    tiktok_pixel_script_url: AnyHttpUrl = Field(
+        alias="TIKTOK_PIXEL_SCRIPT_URL", default=AnyHttpUrl("https://analytics.tiktok.com/i18n/pixel/events.js")
+    )
+    # Orders placed longer ago are not sent: how old an Events API `event_time` may be is unconfirmed
+    # (tiktok-api.md); an order edited weeks later must not become a purchase again.
+    purchase_max_age_days: Annotated[int, Field(ge=1, le=60)] = Field(alias="PURCHASE_MAX_AGE_DAYS", default=7)
 
     # How long the whole fleet leaves TikTok alone after a 40100 (TikTok says "about 5 minutes").
     tiktok_pause_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(alias="TIKTOK_PAUSE_SECONDS", default=300.0)

@@ -7,6 +7,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,7 @@ from tiktok_channel.adapters.http import RetryPolicy, call_with_retries
 from tiktok_channel.errors import EcwidAccessLost, EcwidError, EcwidNotFound, EcwidOAuthRejected, EcwidUnavailable
 from tiktok_channel.models.ecwid import EcwidToken, StoreProfile
 from tiktok_channel.models.ecwid_catalog import CategoryPage, EcwidCategory, EcwidProduct, ProductPage
+from tiktok_channel.models.orders import EcwidOrder
 
 PAGE_SIZE = 100  # Ecwid's maximum page
 REQUESTS_PER_MINUTE = 600  # Ecwid's limit per token
@@ -129,6 +131,52 @@ class EcwidClient:
             offset += page.count
             if page.count == 0 or offset >= page.total:
                 return categories
+
+    def get_order(self, store_id: int, token: str, order_id: str) -> EcwidOrder | None:
+        """The order as it is now (scope `read_orders`), or None when the store has no such order."""
+        try:
+            return self._model(EcwidOrder, store_id, f"/orders/{quote(order_id, safe='')}", token, {})
+        except EcwidNotFound:
+            return None
+
+    def get_app_storage(self, store_id: int, token: str, key: str) -> str | None:
+        """The app's value under `key` in the store's app storage, None when absent (ecwid-api.md, "App storage")."""
+        try:
+            answer = self._get_json(store_id, f"/storage/{quote(key, safe='')}", token)
+        except EcwidNotFound:
+            return None
+        value = answer.get("value") if isinstance(answer, dict) else None
+        return value if isinstance(value, str) else None
+
+    def put_app_storage(self, store_id: int, token: str, key: str, value: str) -> None:
+        """Create or replace `key` (scope `update_store_profile`); the raw value is the body, as Ecwid's own Java
+        client sends it (the current docs' `{"value"}` form is unconfirmed: ecwid-api.md)."""
+        self._write(store_id, "PUT", f"/storage/{quote(key, safe='')}", token, value.encode())
+
+    def delete_app_storage(self, store_id: int, token: str, key: str) -> None:
+        """Remove `key`; a key already gone is not an error."""
+        try:
+            self._write(store_id, "DELETE", f"/storage/{quote(key, safe='')}", token, None)
+        except EcwidNotFound:
+            return
+
+    def _write(self, store_id: int, method: str, path: str, token: str, content: bytes | None) -> None:
+        url = f"{self._api_url}/{store_id}{path}"
+        headers = {"Authorization": f"Bearer {token}"}
+        if content is not None:
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+
+        def send() -> None:
+            self._pace.wait_turn(token)
+            try:
+                response = self._http.request(method, url, content=content, headers=headers)
+            except httpx.TransportError as error:  # a PUT or DELETE of one key is safe to repeat
+                raise EcwidUnavailable(f"Ecwid did not answer {method} {path}: {type(error).__name__}") from None
+            if response.status_code == 429:
+                self._pace.hold(token, _retry_after(response))
+            self._raise_for_status(response)
+
+        call_with_retries(send, self._retry_policy, sleep=self._sleep, monotonic=self._monotonic)
 
     def _model(self, model: type[M], store_id: int, path: str, token: str, params: dict[str, Any]) -> M:
         data = self._get_json(store_id, path, token, params)

@@ -40,6 +40,7 @@ from tiktok_channel.models.tiktok import (
     CreatedCatalog,
     CreatedPixel,
     Envelope,
+    EventSourceBinding,
     FeedLog,
     FeedLogAnswer,
     FeedLogFileRow,
@@ -58,6 +59,8 @@ P = TypeVar("P", bound=Paged)
 
 _API = "/open_api/v1.3"
 RATE_LIMITED = 40100
+# How the app names itself to TikTok in Events API bodies (TikTok's WooCommerce plugin sends "WooCommerce").
+PARTNER_NAME = "Ecwid"
 TOKEN_REVOKED = 40105
 AUTH_CODE_INVALID = 40110
 _TRANSIENT_CODES = frozenset({50000, 51001})
@@ -154,6 +157,25 @@ class TikTokClient:
     def create_pixel(self, token: str, *, advertiser_id: str, name: str) -> CreatedPixel:
         body = {"advertiser_id": advertiser_id, "pixel_name": name}
         return self._call("POST", "/pixel/create/", CreatedPixel, token=token, json_body=body, repeatable=False)
+
+    # -- the catalog's event sources (tiktok-api.md, "Pixel ↔ catalog") and the Events API ------------
+    def event_source_pixels(self, token: str, *, bc_id: str, catalog_id: str) -> list[str]:
+        """The pixel codes bound to the catalog."""
+        params, path = {"bc_id": bc_id, "catalog_id": catalog_id}, "/catalog/eventsource_bind/get/"
+        binding = self._call("GET", path, EventSourceBinding, token=token, params=params)
+        return [source.pixel_code for source in binding.event_sources if source.pixel_code]
+
+    def bind_event_source(
+        self, token: str, *, advertiser_id: str, bc_id: str, catalog_id: str, pixel_code: str
+    ) -> None:
+        """Bind the pixel to the catalog (not assumed safe to repeat: the caller looks first)."""
+        body = {"advertiser_id": advertiser_id, "bc_id": bc_id, "catalog_id": catalog_id, "pixel_code": pixel_code}
+        self._call("POST", "/catalog/eventsource/bind/", NoData, token=token, json_body=body, repeatable=False)
+
+    def track_events(self, token: str, *, pixel_code: str, events: list[dict[str, Any]]) -> None:
+        """Events API: web events for the pixel (≤ 1,000); repeatable (TikTok drops repeats of an event_id for 48 h)."""
+        body = {"event_source": "web", "event_source_id": pixel_code, "partner_name": PARTNER_NAME, "data": events}
+        self._call("POST", "/event/track/", NoData, token=token, json_body=body)
 
     # -- catalog products (upload and delete are upserts keyed on sku_id: safe to repeat) ---------
     def upload_products(self, token: str, *, bc_id: str, catalog_id: str, products: list[dict[str, Any]]) -> str:

@@ -28,6 +28,7 @@ logger = Logger(child=True)
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
 
 HTML = "text/html"
+JAVASCRIPT = "application/javascript"
 REDIRECT = "redirect"
 JSON_OBJECT = "object"
 
@@ -114,8 +115,8 @@ def answers(success: Mapping[int, type[BaseModel] | str], *errors: int) -> dict[
 def _content(body: type[BaseModel] | str) -> dict[str, Any]:
     if body == REDIRECT:
         return {}  # the Location header is the answer
-    if body == HTML:
-        return {HTML: {"schema": {"type": "string"}}}
+    if body in (HTML, JAVASCRIPT):
+        return {str(body): {"schema": {"type": "string"}}}
     if body == JSON_OBJECT:
         return {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}}
     return {content_types.APPLICATION_JSON: {"model": body}}

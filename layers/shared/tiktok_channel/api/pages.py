@@ -11,6 +11,7 @@ from tiktok_channel.errors import AppError, Unauthorized
 from tiktok_channel.services.session import verify_payload
 from tiktok_channel.web import merchant_page as render_page
 from tiktok_channel.web import plain_page
+from tiktok_channel.web.storefront_script import STOREFRONT_CACHE_SECONDS, render_storefront_script
 
 if TYPE_CHECKING:
     from tiktok_channel.ports import Services
@@ -49,3 +50,23 @@ def plain_answer(services: Services, status: int, title: str, message: str) -> R
     """A plain page with `status`: what happened (`title`) and what to do (`message`); no script, no session."""
     html, headers = plain_page(title, message, app_page_url=services.settings.ecwid_app_page_url)
     return Response(status_code=status, content_type=_HTML, body=html, headers=headers)
+
+
+def storefront_script_response(services: Services) -> Response[str]:
+    """GET /storefront.js: the app's storefront script (Ecwid's custom JS URL for the app), the same for every
+    store, with `Cache-Control: public` so browsers and CDNs keep it (design.md: max-age at least 300 s)."""
+    settings = services.settings
+    script = render_storefront_script(
+        client_id=services.secrets().ecwid_client_id,
+        pixel_script_url=str(settings.tiktok_pixel_script_url),
+        purchase_event=settings.tiktok_purchase_event,
+    )
+    return Response(
+        status_code=200,
+        content_type="application/javascript; charset=utf-8",
+        body=script,
+        headers={
+            "Cache-Control": f"public, max-age={STOREFRONT_CACHE_SECONDS}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -97,3 +97,33 @@ class DisconnectAnswer(_Answer):
 
     status: Literal["disconnected"]
     remote_cleanup: Literal["done", "pending"]
+
+
+class PixelRequest(_Request):
+    """PUT /api/stores/{storeId}/pixel: the merchant's server-side purchases switch."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    server_events: bool = Field(strict=True)
+
+
+class PixelLastError(_Answer):
+    """The pixel's last failure: a stable `code`, a `message` that says what to do, when, and the order if any."""
+
+    code: str
+    message: str
+    at: str
+    order_id: str | None = None
+
+
+class PixelAnswer(_Answer):
+    """GET|PUT /api/stores/{storeId}/pixel (design.md contract), plus what the page needs to say what to do:
+    the Ecwid scopes still to grant and the code of the store's own TikTok pixel when that one fires."""
+
+    pixel_code: str | None
+    storefront_script: Literal["installed", "not_installed", "store_pixel_active"]
+    server_events: bool
+    purchases_sent_24h: int
+    last_error: PixelLastError | None = None
+    missing_scopes: list[str]
+    store_pixel_code: str | None = None

@@ -50,8 +50,15 @@ class _FormatsAndUnits(_EcwidModel):
     currency: str = ""
 
 
+class _TikTokPixelSetting(_EcwidModel):
+    # Ecwid's own TikTok pixel setting: seen only in Ecwid's Java client, not in the REST docs (ecwid-api.md).
+    code: str = ""
+
+
 class _Settings(_EcwidModel):
     store_name: str = ""
+    tik_tok_pixel: _TikTokPixelSetting | None = None  # `tikTokPixel`
+    ask_consent_to_track_in_storefront: bool = False
 
 
 class StoreProfile(_EcwidModel):
@@ -81,6 +88,13 @@ class StoreProfile(_EcwidModel):
     @property
     def email(self) -> str:
         return self.company.email
+
+    @property
+    def store_pixel_code(self) -> str | None:
+        """The pixel code of Ecwid's own TikTok pixel setting when it is on (then that pixel fires on the
+        storefront already), else None."""
+        setting = self.settings.tik_tok_pixel
+        return setting.code.strip() or None if setting else None
 
 
 class AdminPayload(BaseModel):

@@ -10,12 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tiktok_channel.models.messages import MAX_ORDER_ID
+
 # Anything beyond a 64-bit id cannot be a store (and would not fit SQS's 128-character group id anyway).
 MAX_STORE_ID = 2**63 - 1
 
 
 class EcwidWebhookBody(BaseModel):
-    """`{"eventId", "eventCreated", "storeId", "entityId", "eventType", "data"?}`; `data` and extras ignored."""
+    """`{"eventId", "eventCreated", "storeId", "entityId", "eventType", "data"?}`; extras ignored."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
@@ -25,11 +27,27 @@ class EcwidWebhookBody(BaseModel):
     event_type: str | None = Field(alias="eventType", default=None)
     store_id: int | None = Field(alias="storeId", default=None)  # None: not a positive integer
     entity_id: str | None = Field(alias="entityId", default=None)  # a number, or a quoted one for application.*
+    data: dict[str, Any] | None = None  # order.* carry `orderId` and status changes; unsigned
+
+    @property
+    def order_id(self) -> str | None:
+        """`data.orderId` when it is a usable order id (a short printable string), else None."""
+        value = (self.data or {}).get("orderId")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and 0 < len(value) <= MAX_ORDER_ID and value.isprintable() and value.strip() == value:
+            return value
+        return None
 
     @property
     def signed_message(self) -> str:
         """What Ecwid signs: f"{eventCreated}.{eventId}"."""
         return f"{self.event_created}.{self.event_id}"
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _object_or_none(cls, value: Any) -> dict[str, Any] | None:
+        return value if isinstance(value, dict) else None
 
     @field_validator("event_type", mode="before")
     @classmethod

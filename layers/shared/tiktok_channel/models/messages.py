@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 _SQS_DEDUPLICATION_ID = re.compile(r"[!-~]{1,128}")
 
 # -- the Ecwid events the app acts on (ecwid-api.md, "Webhooks") ------------------------------------------------
-EventRoute = Literal["product", "category", "profile", "uninstall"]
+EventRoute = Literal["product", "category", "profile", "uninstall", "order"]
 ECWID_EVENT_ROUTES: dict[str, EventRoute] = {
     "product.created": "product",
     "product.updated": "product",
@@ -28,7 +28,12 @@ ECWID_EVENT_ROUTES: dict[str, EventRoute] = {
     "category.deleted": "category",
     "profile.updated": "profile",
     "application.uninstalled": "uninstall",
+    # Purchases for the Events API (journey 7): created, and updated when it is paid later.
+    "order.created": "order",
+    "order.updated": "order",
 }
+# An order id is a short string (`K8XTQ`, `SALE-G01ZG`); longer is no order id of Ecwid's.
+MAX_ORDER_ID = 64
 # Routes whose event names the product or category that changed: without an entity id it cannot be applied.
 ENTITY_ROUTES: frozenset[EventRoute] = frozenset({"product", "category"})
 
@@ -57,6 +62,8 @@ class EcwidEventMessage(_Message):
     # Ecwid's `eventCreated` (unix seconds, signed): the worker ignores events older than Ecwid's retry horizon.
     # None in messages queued before this field existed.
     event_created: int | None = None
+    # An order event's `data.orderId` (the order's string id; `entityId` is its internal number).
+    order_id: str | None = Field(default=None, min_length=1, max_length=MAX_ORDER_ID)
 
     @property
     def route(self) -> EventRoute | None:

@@ -219,3 +219,16 @@ class CatalogOverview(_TikTokModel):
     approved: int = 0
     processing: int = 0
     rejected: int = 0
+
+
+class _EventSource(_TikTokModel):
+    event_source_name: str | None = None
+    pixel_code: str | None = None
+    app_id: str | None = None
+
+
+class EventSourceBinding(_TikTokModel):
+    """`catalog/eventsource_bind/get`: the event sources (pixels, apps) bound to a catalog."""
+
+    catalog_id: str | None = None
+    event_sources: list[_EventSource] = []

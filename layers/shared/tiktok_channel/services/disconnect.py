@@ -1,10 +1,10 @@
 """Journey 6: Disconnect (the merchant's button) and uninstall (Ecwid's `application.uninstalled`).
 
-Both take the store down here at once, in one conditional write: the epoch goes up (so every queued job
-and event of the old connection does nothing), the store is marked disconnected and leaves the sparse
-index, its TikTok connection, sync state, counts and storefront state are reset, and the store's catalog
-items are deleted. An uninstall also deletes the Ecwid token and the merchant's personal data; a
-disconnect keeps the Ecwid token, so the merchant can connect again (that first sync replaces the catalog).
+Both take the store down here at once, in one conditional write: the epoch goes up (so every queued job and
+event of the old connection does nothing), the store is marked disconnected and leaves the sparse index, its TikTok
+connection, sync state, counts and storefront state are reset, the store's catalog items are deleted, and the pixel
+leaves the storefront (services/pixel.py). An uninstall also deletes the Ecwid token and the merchant's personal
+data and choices; a disconnect keeps the Ecwid token, so the merchant can connect again (replacing the catalog).
 
 TikTok is told afterwards: a cleanup item per connection keeps the KMS-encrypted TikTok token until TikTok
 confirmed each step: the store's products deleted from its catalog (services/disconnect_catalog.py, from the
@@ -47,6 +47,7 @@ from tiktok_channel.services.disconnect_catalog import (
     waits_for_purge,
 )
 from tiktok_channel.services.feed_logs import FEED_LOG_WAITS
+from tiktok_channel.services.pixel import take_pixel_down
 
 if TYPE_CHECKING:
     from tiktok_channel.ports import Services, TikTokApi
@@ -107,15 +108,14 @@ def uninstall_store(services: Services, store_id: int) -> str:
 
 
 def run_cleanup(services: Services, message: CleanupMessage, *, remaining_seconds: Callable[[], float]) -> str:
-    """The catalog worker's part: catalog items left behind, then every step TikTok has not confirmed yet.
-
-    A step TikTok could not take now fails the message, which comes back with the worker's backoff.
-    """
+    """The catalog worker's part: the pixel and catalog items left behind, then every step TikTok has not
+    confirmed yet. A step TikTok could not take now fails the message, which comes back with the worker's backoff."""
 
     def time_left() -> bool:
         return remaining_seconds() > WORKER_RESERVE_SECONDS
 
-    store = services.stores.get(message.store_id)
+    if (store := services.stores.get(message.store_id)) is not None and store.status == "disconnected":
+        take_pixel_down(services, store, uninstall=False)  # again, if Ecwid failed it at the disconnect
     items = services.cleanups.pending(message.store_id)
     # Items an old sync wrote after the disconnect are caught here, since the store's FIFO group delivers
     # this message after that sync. Only while the store is disconnected: after a reconnect the items are
@@ -166,6 +166,8 @@ def _take_down(services: Services, store_id: int, *, uninstall: bool) -> Disconn
             "Your store was being updated at the same moment. Press Disconnect again.", code="concurrent_update"
         )
     assert store is not None
+    if changed:
+        take_pixel_down(services, store, uninstall=uninstall)
     purged = True
     items = services.cleanups.pending(store_id)
     if changed:

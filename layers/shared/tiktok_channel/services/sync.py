@@ -19,6 +19,7 @@ from tiktok_channel.errors import NotConnected
 from tiktok_channel.inputs import parse_id
 from tiktok_channel.models.store import CatalogTarget, Store
 from tiktok_channel.services.jobs import request_full_sync
+from tiktok_channel.services.pixel import set_up_pixel
 from tiktok_channel.services.sync_images import ImageSizeResolver
 from tiktok_channel.services.sync_notices import (
     clear_refusal,
@@ -142,6 +143,9 @@ class CatalogSync:
 
     def _profile_changed(self, store: Store, target: CatalogTarget, ecwid_token: str) -> str:
         profile = self._s.ecwid().get_profile(store.store_id, ecwid_token)
+        # The store's own TikTok pixel setting may have changed: the storefront gets one pixel, never two.
+        tiktok_token = self._s.cipher.decrypt(target.access_token, store_id=store.store_id, field="tiktok_token")
+        set_up_pixel(self._s, store, ecwid_token=ecwid_token, tiktok_token=tiktok_token, profile=profile)
         if profile.currency != target.currency:
             if not is_frozen(store):
                 freeze(self._s, store, catalog_currency=target.currency, currency=profile.currency)

@@ -23,6 +23,7 @@ from tiktok_channel.models.catalog import SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.store import CatalogTarget, ProductCounts, Store, SyncState
 from tiktok_channel.schedule import cadence
+from tiktok_channel.services.pixel import set_up_pixel
 from tiktok_channel.services.sync_images import ImageSizeResolver
 from tiktok_channel.services.sync_notices import clear_refusal, freeze, is_frozen, lift_freeze, save_progress
 from tiktok_channel.services.sync_writer import CatalogWriter
@@ -58,6 +59,8 @@ def start_run(
             return "frozen"
         if is_frozen(store):
             lift_freeze(services, store)
+        # Stores connected before the pixel existed get it here, at their next full sync.
+        set_up_pixel(services, store, ecwid_token=ecwid_token, tiktok_token=tiktok_token, profile=profile)
         hidden = refresh_hidden(services, store_id, ecwid_token)
         run = SyncRun(
             job_id=message.job_id, mode=message.mode, hidden_category_ids=sorted(hidden), started_at=_iso(services)

@@ -54,6 +54,7 @@ def receive_webhook(services: Services, body: str | None, signature: str | None)
             event_type=event.event_type,
             entity_id=event.entity_id,
             event_created=event.event_created,
+            order_id=event.order_id if ECWID_EVENT_ROUTES[event.event_type] == "order" else None,
         )
     )
     metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=1)
@@ -103,6 +104,8 @@ def _route(event: EcwidWebhookBody) -> tuple[int, None] | tuple[None, str]:
         return None, "store_id_invalid"  # not a positive integer: the event cannot be routed to a store
     if route in ENTITY_ROUTES and event.entity_id is None:
         return None, "entity_id_missing"  # the worker could not tell which product or category changed
+    if route == "order" and event.order_id is None:
+        return None, "order_id_missing"  # the worker could not tell which order to read
     return event.store_id, None
 
 

@@ -35,6 +35,7 @@ from tiktok_channel.models.messages import (
 )
 from tiktok_channel.services.disconnect import run_cleanup, uninstall_store
 from tiktok_channel.services.ecwid_events import too_old, uninstall_confirmed
+from tiktok_channel.services.purchases import send_purchase
 from tiktok_channel.services.reviews import check_reviews
 from tiktok_channel.services.sync import CatalogSync
 from tiktok_channel.services.sync_notices import note_waiting
@@ -75,6 +76,8 @@ def apply_ecwid_event(services: Services, message: EcwidEventMessage) -> str:
             return "still installed"
         # Whatever the store's state: connected, never connected, or already disconnected.
         return uninstall_store(services, message.store_id)
+    if message.route == "order":
+        return send_purchase(services, message)
     # An event touches one product or one category: it never needs to continue in another part.
     return CatalogSync(services, remaining_seconds=lambda: float("inf")).apply_event(message)
 
