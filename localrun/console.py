@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # the sandboxes load only where a stack starts them (see loca
     from sandboxes.ecwid import EcwidSandbox
     from sandboxes.tiktok import TikTokSandbox
 
-INSTALL_SCOPE = "read_store_profile read_catalog add_to_cp"
+# Every scope the app asks for at registration (README, "Registering the app with Ecwid").
+INSTALL_SCOPE = "read_store_profile read_catalog add_to_cp read_orders update_store_profile customize_storefront"
 OPERATOR_FUNCTION = "OperatorFunction"
 STORES_TABLE = "StoresTable"
 REVIEW_NOW_PATH = "/_local/tiktok/review-now"

@@ -461,11 +461,15 @@ def local_stack(
                 "EcwidOAuthUrl": f"{ecwid.base_url}/api/oauth",
                 "TikTokApiUrl": tiktok.base_url,
                 "TikTokAuthUrl": f"{tiktok.base_url}/portal/auth",
+                "TikTokPixelScriptUrl": tiktok.pixel_script_url,
                 **(parameters or {}),
             },
             session=boto3.session.Session(region_name=REGION),
         )
         lambdas.update({k: v for k, v in lambdas_for(resources).items() if k not in without})
+        # The custom JS URL Ecwid's support sets on the app at registration: every storefront of a store that
+        # installed the app loads it (ecwid-api.md, "Storefront JavaScript").
+        ecwid.custom_js_url = f"{gateway.url}/storefront.js"
         pollers = SqsPollers(resources, lambdas)
         scheduler = Scheduler(resources, lambdas)
         console = Console(gateway.url, ecwid, tiktok, resources, lambdas)

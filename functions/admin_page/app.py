@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tiktok_channel.api.http import HTML, JAVASCRIPT, JSON_OBJECT, answers, create_resolver
+from tiktok_channel.api.http import HTML, JAVASCRIPT, JSON_OBJECT, answers, base_url, create_resolver
 from tiktok_channel.api.pages import merchant_page, storefront_script_response
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import AS_SENT, OptionalQuery, validation
@@ -65,12 +65,13 @@ def sync_products(store_id: SessionStore) -> tuple[SyncJob, int]:
 
 @app.get("/api/stores/<store_id>/pixel", responses=answers({200: PixelAnswer}, 401, 403, 404))
 def get_pixel(store_id: SessionStore) -> PixelAnswer:
-    return PixelAnswer.model_validate(pixel.pixel_status(services(), store_id))
+    return PixelAnswer.model_validate(pixel.pixel_status(services(), store_id, base_url(app, services)))
 
 
 @app.put("/api/stores/<store_id>/pixel", responses=answers({200: PixelAnswer}, 400, 401, 403, 404))
 def put_pixel(store_id: SessionStore, body: Annotated[PixelRequest, Body()]) -> PixelAnswer:
-    return PixelAnswer.model_validate(pixel.set_server_events(services(), store_id, body.server_events))
+    answer = pixel.set_server_events(services(), store_id, body.server_events, base_url(app, services))
+    return PixelAnswer.model_validate(answer)
 
 
 @app.get("/storefront.js", responses=answers({200: JAVASCRIPT}))

@@ -126,4 +126,5 @@ class PixelAnswer(_Answer):
     purchases_sent_24h: int
     last_error: PixelLastError | None = None
     missing_scopes: list[str]
+    grant_access_url: str | None = None
     store_pixel_code: str | None = None

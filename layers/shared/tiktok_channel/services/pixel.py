@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
@@ -26,6 +27,7 @@ from tiktok_channel.errors import (
     TikTokTokenRevoked,
 )
 from tiktok_channel.models.pixel import PixelFailure, PixelState
+from tiktok_channel.services.install import ECWID_CALLBACK_PATH
 from tiktok_channel.services.purchases import MISSING_SCOPE, server_events_on
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ logger = Logger(child=True)
 PUBLIC_CONFIG_KEY = "public"  # what Ecwid.getAppPublicConfig(client_id) returns on the storefront
 # What the storefront script and the order webhooks need beyond the catalog's scopes (ecwid-api.md, "OAuth").
 PIXEL_SCOPES = ("read_orders", "update_store_profile", "customize_storefront")
+APP_SCOPES = ("read_store_profile", "read_catalog", "add_to_cp", *PIXEL_SCOPES)  # what the app registers
 PURCHASES_WINDOW_SECONDS = 24 * 3600
 
 
@@ -136,9 +139,13 @@ def remove_storefront_config(services: Services, store: Store) -> bool:
     return True
 
 
-def pixel_status(services: Services, store_id: int) -> dict[str, Any]:
+def pixel_status(services: Services, store_id: int, base_url: str) -> dict[str, Any]:
     """GET /api/stores/{storeId}/pixel: `{pixel_code, storefront_script, server_events, purchases_sent_24h,
-    last_error?, missing_scopes, store_pixel_code?}`; 404 for an unknown store."""
+    last_error?, missing_scopes, grant_access_url?, store_pixel_code?}`; 404 for an unknown store.
+
+    `grant_access_url` (when scopes are missing) is Ecwid's authorize page asking for every scope the app needs;
+    the merchant's answer comes back to the install callback (`base_url` + ECWID_CALLBACK_PATH), which keeps the
+    new token and its scopes."""
     store = services.stores.get(store_id)
     if store is None:
         raise NotFound("This store has not installed the app.", code="store_not_found")
@@ -157,6 +164,8 @@ def pixel_status(services: Services, store_id: int) -> dict[str, Any]:
         "purchases_sent_24h": services.pixels.purchases_since(store_id, services.clock() - PURCHASES_WINDOW_SECONDS),
         "missing_scopes": missing_scopes(store),
     }
+    if answer["missing_scopes"]:
+        answer["grant_access_url"] = _grant_access_url(services, base_url)
     if pixel.store_pixel_code:
         answer["store_pixel_code"] = pixel.store_pixel_code
     if pixel.last_error is not None:
@@ -164,13 +173,25 @@ def pixel_status(services: Services, store_id: int) -> dict[str, Any]:
     return answer
 
 
-def set_server_events(services: Services, store_id: int, on: bool) -> dict[str, Any]:
+def set_server_events(services: Services, store_id: int, on: bool, base_url: str) -> dict[str, Any]:
     """PUT /api/stores/{storeId}/pixel: keep the merchant's choice; answers as `pixel_status`."""
     if services.stores.get(store_id) is None:
         raise NotFound("This store has not installed the app.", code="store_not_found")
     services.pixels.update(store_id, server_events=on)
     logger.info("Server-side purchases switched", extra={"store_id": store_id, "server_events": on})
-    return pixel_status(services, store_id)
+    return pixel_status(services, store_id, base_url)
+
+
+def _grant_access_url(services: Services, base_url: str) -> str:
+    query = urlencode(
+        {
+            "client_id": services.secrets().ecwid_client_id,
+            "redirect_uri": base_url + ECWID_CALLBACK_PATH,
+            "response_type": "code",
+            "scope": " ".join(APP_SCOPES),
+        }
+    )
+    return f"{str(services.settings.ecwid_oauth_url).rstrip('/')}/authorize?{query}"
 
 
 def _put_public_config(services: Services, store: Store, ecwid_token: str, wanted: str | None) -> None:
