@@ -1,5 +1,6 @@
 """The sandbox Ecwid: OAuth, the REST API v3 catalog endpoints, image hosting, webhooks and the admin payload,
-behaving as shared/docs/ecwid-api.md describes, over real HTTP on 127.0.0.1.
+orders (ecwid_orders.py), app storage (ecwid_storage.py) and a storefront with the storefront JavaScript API
+(ecwid_storefront.py), behaving as shared/docs/ecwid-api.md describes, over real HTTP on 127.0.0.1.
 
     ecwid = EcwidSandbox(client_id="tiktok-channel-local", client_secret="0123456789abcdef")
     base = ecwid.start()   # ECWID_OAUTH_URL = f"{base}/api/oauth", ECWID_API_URL = f"{base}/api/v3"
@@ -46,7 +47,7 @@ from sandboxes.ecwid_webhooks import (
     sign_webhook,
 )
 
-__all__ = ["EcwidSandbox", "EcwidStore", "EcwidWebhook", "Variation"]
+__all__ = ["DEFAULT_SCOPES", "LEGACY_SCOPES", "EcwidSandbox", "EcwidStore", "EcwidWebhook", "Variation"]
 
 DEFAULT_SCOPES = "read_store_profile read_catalog add_to_cp read_orders update_store_profile customize_storefront"
 # What stores that installed the app before it asked for orders, storage and the storefront script granted.
