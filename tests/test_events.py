@@ -39,7 +39,10 @@ WEBHOOK_SAMPLES = {
     "webhook_category_deleted.json": ("category.deleted", "172000001"),
     "webhook_profile_updated.json": ("profile.updated", "1003"),
     "webhook_application_uninstalled.json": ("application.uninstalled", "1003"),
+    "webhook_order_created.json": ("order.created", "51234567"),
+    "webhook_order_updated.json": ("order.updated", "51234568"),
 }
+ORDER_IDS = {"webhook_order_created.json": "K8XTQ", "webhook_order_updated.json": "SALE-G01ZG"}  # `data.orderId`
 
 # As committed: status and code of the answer (the session and state are placeholders).
 STOREFRONT_SAMPLES = {
@@ -138,6 +141,9 @@ def test_every_event_file_is_covered_below():
             "catalog_worker_reviews.json",
             "disconnect_store.json",
             "catalog_worker_cleanup.json",
+            "get_pixel.json",
+            "put_pixel.json",
+            "storefront_script.json",
             *WEBHOOK_SAMPLES,
         ]
     )
@@ -152,6 +158,8 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         "sync_products.json": (401, "session_invalid"),
         **STOREFRONT_SAMPLES,
         "disconnect_store.json": (401, "session_invalid"),
+        "get_pixel.json": (401, "session_invalid"),
+        "put_pixel.json": (401, "session_invalid"),
         # Signed with the sample secret, not this stack's.
         **dict.fromkeys(WEBHOOK_SAMPLES, (401, "invalid_signature")),
     }
@@ -163,6 +171,11 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         answer = invoke(stack, load(name))
         assert (answer["statusCode"], answer["headers"]["Content-Type"]) == (400, "text/html; charset=utf-8"), name
         assert said in answer["body"], name
+    # The storefront script needs no session: the same public, cacheable file for every store.
+    script = invoke(stack, load("storefront_script.json"))
+    assert (script["statusCode"], script["headers"]["Content-Type"]) == (200, "application/javascript; charset=utf-8")
+    assert script["headers"]["Cache-Control"] == "public, max-age=600"
+    assert "OnAPILoaded" in script["body"]
     # The merchant page with a placeholder payload: a plain page that says what to do, and no session.
     page = invoke(stack, load("merchant_page.json"))
     assert page["statusCode"] == 401
@@ -231,6 +244,14 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     assert checked["sync"]["reviews_checked_at"]
     assert checked["tiktok_counts"]["processing"] + checked["tiktok_counts"]["approved"] == 1
 
+    # The first sync put the pixel on the storefront; the merchant switches server-side purchases off.
+    pixel = invoke(stack, with_session(load("get_pixel.json"), session))
+    assert pixel["statusCode"] == 200
+    assert json.loads(pixel["body"])["storefront_script"] == "installed"
+    switched = invoke(stack, with_body(with_session(load("put_pixel.json"), session), {"server_events": False}))
+    assert switched["statusCode"] == 200
+    assert json.loads(switched["body"])["server_events"] is False
+
     again = invoke(stack, with_session(load("sync_products.json"), session))
     assert again["statusCode"] == 202
     assert json.loads(again["body"])["state"] == "queued"
@@ -265,17 +286,18 @@ def test_webhook_samples_signed_with_the_stack_secret_are_queued(stack: AppStack
         answer = invoke(stack, event)
         assert (answer["statusCode"], json.loads(answer["body"])) == (200, {}), name
         event_id = json.loads(body)["eventId"]
-        expected.append(
-            {
-                "kind": "ecwid_event",
-                "store_id": STORE,
-                "epoch": 0,
-                "event_id": event_id,
-                "event_type": event_type,
-                "entity_id": entity_id,
-                "event_created": json.loads(body)["eventCreated"],
-            }
-        )
+        message = {
+            "kind": "ecwid_event",
+            "store_id": STORE,
+            "epoch": 0,
+            "event_id": event_id,
+            "event_type": event_type,
+            "entity_id": entity_id,
+            "event_created": json.loads(body)["eventCreated"],
+        }
+        if name in ORDER_IDS:
+            message["order_id"] = ORDER_IDS[name]
+        expected.append(message)
     queued = stack.queued_messages()
     assert [m["body"] for m in queued] == expected
     assert {(m["attributes"]["MessageGroupId"], m["attributes"]["MessageDeduplicationId"]) for m in queued} == {
