@@ -56,6 +56,6 @@ class PurchaseRecord(BaseModel):
     event_id: str
     state: PurchaseState
     epoch: int
-    first_attempt_at: float
-    sent_at: float | None = None
+    first_attempt_at: int  # whole seconds: DynamoDB's serializer refuses floats
+    sent_at: int | None = None
     reason: str | None = None

@@ -99,7 +99,7 @@ def _handle(services: Services, store: Store, connection: TikTokConnection, orde
             event_id=purchase_event_id(store_id, order.id),
             state="sending",
             epoch=store.epoch,
-            first_attempt_at=now,
+            first_attempt_at=int(now),
         )
         # Written before the call: the deduplication window starts with the first try that may reach TikTok.
         services.pixels.put_purchase(store_id, record, at=now)
@@ -136,7 +136,7 @@ def _send(services: Services, store: Store, order: EcwidOrder, record: PurchaseR
             extra={"store_id": store.store_id, "code": refused.code, "request_id": refused.request_id},
         )
         return "refused"
-    services.pixels.purchase_sent(store.store_id, record.model_copy(update={"state": "sent", "sent_at": now}), at=now)
+    services.pixels.purchase_sent(store.store_id, record.model_copy(update={"state": "sent", "sent_at": int(now)}), at=now)
     metrics.add_metric(name="PurchaseSent", unit=MetricUnit.Count, value=1)
     pixel = services.pixels.get(store.store_id)
     if pixel.last_error is not None:
