@@ -1208,6 +1208,7 @@ class TikTokSandbox(Sandbox):
                         "bc_id": c.bc_id,
                         "currency": c.currency,
                         "products": len(c.products),
+                        "sku_ids": sorted(c.products),  # what the catalog holds, for tests in another process
                         "event_sources": list(c.event_sources),
                     }
                     for c in self.catalogs.values()
