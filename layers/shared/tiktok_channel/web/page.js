@@ -91,6 +91,13 @@
     tiktok_upload_refused: "TikTok refused to update your catalog",
     tiktok_permission_missing: "TikTok needs a permission",
   };
+  // What each missing Ecwid scope stops (services/pixel.py PIXEL_SCOPES).
+  const SCOPE_ABILITIES = {
+    read_orders: "Reading your orders, to send purchases to TikTok from the server.",
+    update_store_profile: "Adding the pixel to your storefront.",
+    customize_storefront: "Adding the pixel to your storefront.",
+  };
+  const STOREFRONT_SCOPES = ["update_store_profile", "customize_storefront"];
   const STOREFRONT_STATES = {
     not_applied: "Not applied yet",
     submitted: "Application submitted",
@@ -115,6 +122,8 @@
   let alertFromRefresh = false;
   let finishedShownFor = null; // the status the "Sync finished" line was written for
   let ecwidReady = false;
+  let pixelAsked = 0; // the latest pixel request: an older answer arriving later is not shown
+  let pixelSaving = 0; // switch changes still waiting for their answer
 
   class ApiError extends Error {
     constructor(message, code, httpStatus, fields) {
@@ -308,6 +317,7 @@
     window.clearTimeout(pollTimer);
     try {
       render(await api("GET", base));
+      if (status && status.status === "connected") await loadPixel();
       if (alertFromRefresh) hideAlert();
       alertFromRefresh = false;
     } catch (error) {
@@ -392,6 +402,13 @@
       loadStorefront();
     }
     if (!connected) storefrontShown = null;
+
+    // The pixel comes with the connection: nothing of it before (the connect section says so in one line).
+    show("px", connected);
+    if (!connected) {
+      pixelAsked += 1; // an answer still on its way is for a store no longer connected
+      say("px-message", "");
+    }
 
     show("disconnect", Boolean(tiktok) || connected);
     if (justConnected) {
@@ -546,6 +563,136 @@
     }
     return result;
   }
+
+
+  // -- the pixel ----------------------------------------------------------------------------------
+  async function loadPixel() {
+    if (pixelSaving) return; // the switch's answer is on its way and says the same
+    const asked = ++pixelAsked;
+    try {
+      const answer = await api("GET", `${base}/pixel`);
+      if (asked !== pixelAsked) return;
+      show("px-load-error", false);
+      renderPixel(answer);
+    } catch (error) {
+      if (asked !== pixelAsked) return;
+      setText("px-load-error", `We could not load your pixel’s status: ${error.message}`);
+      show("px-load-error", true);
+      resize();
+    }
+  }
+
+  function renderPixel(pixel) {
+    const missing = pixel.missing_scopes || [];
+    const ours = pixel.pixel_code || null;
+    setText("px-code", ours || "Not set up yet");
+    setText("px-purchases", String(pixel.purchases_sent_24h || 0));
+
+    const storefrontBlocked = missing.some((scope) => STOREFRONT_SCOPES.includes(scope));
+    // "Press Grant access" answered already: the next sync clears that failure, and the page no longer repeats it.
+    const failure = pixel.last_error && !(pixel.last_error.code === "storefront_scope_missing" && !storefrontBlocked)
+      ? pixel.last_error : null;
+    let label;
+    let text;
+    if (pixel.storefront_script === "installed") {
+      label = "Installed";
+      text = "Your TikTok pixel runs on your storefront for shoppers who accept tracking cookies.";
+    } else if (pixel.storefront_script === "store_pixel_active") {
+      const theirs = pixel.store_pixel_code || "";
+      label = "Your store’s own pixel";
+      if (theirs && ours && theirs === ours) {
+        text = `Your store’s own TikTok pixel setting fires this same pixel (code ${theirs}) on your storefront, so `
+          + "the app does not add it a second time and leaves the purchases in shoppers’ browsers to it.";
+      } else {
+        text = `Your store’s own TikTok pixel setting (code ${theirs || "not shown"}) already fires on your `
+          + "storefront, so the app does not add a second one. To measure with the connected pixel"
+          + `${ours ? ` ${ours}` : ""}, turn off the TikTok pixel in Ecwid’s settings (Settings → General → `
+          + "Tracking & Analytics); the app adds its pixel at the next sync.";
+      }
+    } else {
+      label = "Not installed";
+      if (!ours) {
+        text = "TikTok has not given your connection a pixel yet. Reconnect TikTok and create or choose a pixel "
+          + "in the Data Sharing step.";
+      } else if (storefrontBlocked) {
+        text = "The app needs your permission to add the pixel to your storefront: click Grant access below.";
+      } else if (failure) {
+        text = "The last attempt to add it did not work (see below). The app tries again at the next sync; "
+          + "click Sync Products to try now.";
+      } else {
+        text = "The pixel is added to your storefront at the next sync of your catalog. Click Sync Products to "
+          + "add it now.";
+      }
+    }
+    setText("px-script", label);
+    setText("px-script-text", text);
+
+    show("px-scopes", missing.length > 0);
+    if (missing.length) {
+      const abilities = [...new Set(missing.map((scope) => SCOPE_ABILITIES[scope] || scope))];
+      setText("px-scopes-text", "Your Ecwid store has not given the app access for this part of the pixel:");
+      byId("px-scopes-list").replaceChildren(...abilities.map((ability) => {
+        const li = document.createElement("li");
+        li.textContent = ability;
+        return li;
+      }));
+      const grant = byId("px-grant");
+      show("px-grant", Boolean(pixel.grant_access_url));
+      show("px-grant-help", Boolean(pixel.grant_access_url));
+      if (pixel.grant_access_url) grant.href = pixel.grant_access_url;
+    }
+
+    const on = Boolean(pixel.server_events);
+    const toggle = byId("px-server");
+    toggle.checked = on;
+    setText("px-server-state", on ? "On" : "Off");
+    let note = "";
+    if (on && missing.includes("read_orders")) {
+      note = "No purchases are sent from the server until you grant the app access to read your orders.";
+    } else if (!on) {
+      note = "Off: purchases reach TikTok only from shoppers’ browsers, for shoppers who accept tracking cookies.";
+    }
+    setText("px-server-note", note);
+    byId("px-server-note").className = on ? "tt-warning" : "tt-help";
+    show("px-server-note", Boolean(note));
+
+    show("px-last-error", Boolean(failure));
+    if (failure) {
+      const when = failure.at ? ` (${formatTime(failure.at)})` : "";
+      const order = failure.order_id ? ` Order ${failure.order_id}.` : "";
+      setText("px-last-error", `Last problem${when}: ${failure.message}${order}`);
+    }
+    resize();
+  }
+
+  // The switch keeps the focus while it saves (a disabled control would drop it): each change is sent, and only
+  // the answer to the latest one is shown.
+  byId("px-server").addEventListener("change", async () => {
+    const toggle = byId("px-server");
+    const wanted = toggle.checked;
+    pixelSaving += 1;
+    const asked = ++pixelAsked;
+    toggle.setAttribute("aria-busy", "true");
+    setText("px-server-state", wanted ? "On" : "Off");
+    say("px-message", "Saving…");
+    try {
+      const answer = await api("PUT", `${base}/pixel`, { server_events: wanted });
+      if (asked !== pixelAsked) return;
+      renderPixel(answer);
+      say("px-message", answer.server_events
+        ? "Saved: the app sends purchases to TikTok from the server from now on."
+        : "Saved: the app no longer sends purchases to TikTok from the server.");
+    } catch (error) {
+      if (asked !== pixelAsked) return;
+      toggle.checked = !wanted; // nothing changed
+      setText("px-server-state", toggle.checked ? "On" : "Off");
+      say("px-message", `Not saved: ${error.message}`, true);
+    } finally {
+      pixelSaving -= 1;
+      if (!pixelSaving) toggle.setAttribute("aria-busy", "false");
+      resize();
+    }
+  });
 
   // -- TikTok Shopping --------------------------------------------------------------------------
   async function loadStorefront() {
