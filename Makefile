@@ -71,7 +71,7 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.webhook
 	$(PY) -m bench.imports
 
-# The reliability run: 10 stores, 700 changes, 1,000 shuffled deliveries with faults on.
+# The reliability run: 10 stores, 700 changes and 90 orders, their webhooks shuffled and duplicated, faults on.
 chaos: $(VENV)/.installed
 	$(PY) -m reliability
 

@@ -13,7 +13,9 @@ and TikTok callback, with stale SKUs put into its TikTok catalog, synced by the 
 - "refusals" (10,000 products; issue 11): first syncs where TikTok refuses whole the uploads carrying 10 chosen
   SKUs, its message naming the field, then the product;
 - "freshness" (1,000 products; issue 11): 15 days of twice-daily full syncs with nothing changed, every clock
-  moved 12 h before each.
+  moved 12 h before each;
+- "purchases" (at 1,000; a 100-product store of its own): the storefront script's raw and gzip bytes, and the
+  Ecwid order reads and TikTok event/track calls per paid order when each order webhook comes 3 times.
 `--scenarios` runs only the groups named, at every size chosen (so `--scenarios refusals --sizes 1000` tries the
 refusals quickly; `--quick` alone runs the syncs only). Prints a table, writes bench/results/latest.json and
 bench/results/README.md, and exits 0 when every target of the issue holds, 1 otherwise.
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bench.machine import command, git_state, load_average, machine
+from bench.purchases import PURCHASES_HEADER, purchase_rows
 from bench.report import (
     ENDPOINT_HEADER,
     FRESHNESS_HEADER,
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Benchmark: sizes {', '.join(f'{s:,}' for s in args.sizes)}; logs in {logs}")
     results: list[dict[str, Any]] = []
     series: list[dict[str, Any]] = []
+    purchases: list[dict[str, Any]] = []
     setups: dict[int, dict[str, Any]] = {}
     errors: dict[int, str] = {}
     with (logs / "app-routes.log").open("a") as routes_log, contextlib.redirect_stdout(routes_log):
@@ -156,17 +160,19 @@ def main(argv: list[str] | None = None) -> int:
                     meta["settings"]["upload_batch_size"] = bench.upload_batch_size
                     setups[size] = {}
                     run_size(
-                        Size(bench, size, settings, say, results, setups[size], series),
+                        Size(bench, size, settings, say, results, setups[size], series, purchases),
                         groups_at(size, args.scenarios),
                     )
             except (BenchError, StepFailed, OSError, RuntimeError, KeyError, ValueError) as error:
                 errors[size] = f"{type(error).__name__}: {error}"
                 say(f"  {size:,}: FAILED to run: {errors[size]}")
                 traceback.print_exc(file=routes_log)
-            found = targets(results, series, errors, args.sizes)
+            found = targets(results, series, errors, args.sizes, purchases)
             meta["machine"]["load_average_end"] = load_average()
-            write_results(args.out, meta=meta, results=results, series=series, setups=setups, found=found)
-    return show(results, series, found, args.out)
+            write_results(
+                args.out, meta=meta, results=results, series=series, setups=setups, found=found, purchases=purchases
+            )
+    return show(results, series, found, args.out, purchases)
 
 
 def render(out: Path) -> int:
@@ -180,14 +186,21 @@ def render(out: Path) -> int:
     meta = {k: document[k] for k in ("command", "date", "machine", "git", "settings")}
     results = document["results"]
     series = document.get("freshness", [])
+    purchases = document.get("purchases", [])
     setups = {int(k): v for k, v in document["setups"].items()}
     errors = {int(t["size"]): t["detail"] for t in document["targets"] if t["target"] == "the benchmark ran"}
-    found = targets(results, series, errors, list(meta["settings"]["sizes"]))
-    write_results(out, meta=meta, results=results, series=series, setups=setups, found=found)
-    return show(results, series, found, out)
+    found = targets(results, series, errors, list(meta["settings"]["sizes"]), purchases)
+    write_results(out, meta=meta, results=results, series=series, setups=setups, found=found, purchases=purchases)
+    return show(results, series, found, out, purchases)
 
 
-def show(results: list[dict[str, Any]], series: list[dict[str, Any]], found: list[dict[str, Any]], out: Path) -> int:
+def show(
+    results: list[dict[str, Any]],
+    series: list[dict[str, Any]],
+    found: list[dict[str, Any]],
+    out: Path,
+    purchases: list[dict[str, Any]] | None = None,
+) -> int:
     """Print the tables and the targets; the exit code (0: every target measured holds)."""
     ordered = sorted(results, key=lambda r: (r["size"], SCENARIOS.index(r["scenario"])))
     print()
@@ -199,6 +212,10 @@ def show(results: list[dict[str, Any]], series: list[dict[str, Any]], found: lis
         print()
         print(freshness_title(one))
         print(text_table(FRESHNESS_HEADER, freshness_rows(one)))
+    for one in purchases or []:
+        print()
+        print(f"Purchases ({one['scenario']}):")
+        print(text_table(PURCHASES_HEADER, purchase_rows(one)))
     print()
     print(STATUS_READS_NOTE)
     print(IMAGES_NOTE)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench.purchases import PURCHASES_HEADER, purchase_rows, purchases_targets
 from bench.scenarios import (
     BETWEEN_SYNCS_SECONDS,
     FIRST_SYNC,
@@ -53,7 +54,11 @@ MOTO_NOTE = (
 
 
 def targets(
-    results: list[dict[str, Any]], series: list[dict[str, Any]], errors: dict[int, str], sizes: list[int]
+    results: list[dict[str, Any]],
+    series: list[dict[str, Any]],
+    errors: dict[int, str],
+    sizes: list[int],
+    purchases: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every target of the issue, with PASS/FAIL and the evidence (`pass` is None where this run's sizes do not
     measure it)."""
@@ -161,6 +166,7 @@ def targets(
         )
     for one in series:
         found += freshness_targets(one)
+    found += purchases_targets(purchases or [])
     found += unmeasured_scenarios(results, series)
     for size, error in errors.items():
         found.append({"target": "the benchmark ran", "size": size, "scenario": "all", "pass": False, "detail": error})
@@ -522,6 +528,7 @@ def write_results(
     series: list[dict[str, Any]],
     setups: dict[int, dict[str, Any]],
     found: list[dict[str, Any]],
+    purchases: list[dict[str, Any]] | None = None,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     document = {
@@ -532,10 +539,11 @@ def write_results(
         "setups": {str(k): v for k, v in setups.items()},
         "results": sorted(results, key=lambda r: (r["size"], SCENARIOS.index(r["scenario"]))),
         "freshness": series,
+        "purchases": purchases or [],
         "notes": {"status_reads": STATUS_READS_NOTE, "ecwid_images": IMAGES_NOTE, "moto": MOTO_NOTE},
     }
     (out / "latest.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_plain) + "\n")
-    (out / "README.md").write_text(readme(meta, results, series, setups, found))
+    (out / "README.md").write_text(readme(meta, results, series, setups, found, purchases or []))
 
 
 def _plain(value: Any) -> Any:
@@ -553,6 +561,7 @@ def readme(
     series: list[dict[str, Any]],
     setups: dict[int, dict[str, Any]],
     found: list[dict[str, Any]],
+    purchases: list[dict[str, Any]] | None = None,
 ) -> str:
     machine = meta["machine"]
     settings = meta["settings"]
@@ -633,6 +642,21 @@ def readme(
             markdown_table(FRESHNESS_HEADER, freshness_rows(one)),
             "",
         ]
+    for one in purchases or []:
+        parts += [
+            "## Purchases",
+            "",
+            f"{one['orders']['paid_at_checkout']} orders paid at checkout, {one['orders']['paid_later']} offline "
+            f"orders paid later, {one['orders']['unpaid']} never paid; every order webhook delivered "
+            f"{one['copies_per_webhook']} times, the round-1 webhooks once more after the offline orders were paid "
+            f"({one['deliveries']['round_1'] + one['deliveries']['round_2']} deliveries). Bounds: an order paid at "
+            "checkout costs 1 Ecwid read and 1 TikTok call, one paid later 2 reads (unpaid, then paid) and 1 call, "
+            "an unpaid one 1 read; repeated deliveries nothing. The storefront script is rendered with the "
+            "template's defaults and an Ecwid-length client id.",
+            "",
+            markdown_table(PURCHASES_HEADER, purchase_rows(one)),
+            "",
+        ]
     if evidence:
         parts += ["## Evidence for the endpoints over a bound", "", "```", *evidence, "```", ""]
     parts += [
@@ -669,6 +693,13 @@ def readme(
         "to its end in-process, and the benchmark makes its message visible again at once so that the store's FIFO "
         "group is not blocked (the redelivered message finds its run finished).",
         "- Expected SKUs, deletions and pending SKUs are worked out from the sandboxes' state, not from the engine.",
+        "- Purchases (`--scenarios purchases`, bench/purchases.py): a 100-product store, connected and first-synced "
+        "unmeasured, gets orders through the sandbox Ecwid's checkout; only the `order.*` webhooks are delivered "
+        "(the stock changes' `product.updated` ones are catalog work). Ecwid `GET /orders/{id}` calls and TikTok "
+        "`event/track` calls are counted per order from the sandboxes' call logs (by path, and by the events' "
+        "`event_id`); TikTok's counted purchases are the sandbox's conversions after its deduplication; DynamoDB "
+        "items are the worker process's writes over both rounds (order records, the hourly purchase counter, "
+        "idempotency records).",
         "- Refused products: the SKUs listed rejected, and their reasons, are read as the merchant's page reads them "
         "(`GET /api/stores/{id}/products?status=rejected` through the local HTTP gateway, every page). The upload "
         "calls a catalog got in any hour are counted over every upload call of the stack's syncs to it, by the "

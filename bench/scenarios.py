@@ -19,6 +19,8 @@ stack (every store built from the same seed, each connected to a TikTok catalog 
   ⌈SKUs/batch⌉ plus 2·k·⌈log2(batch)⌉ (field form) or k (index form), k = 10.
 - "freshness" (1,000 products by default): after a first sync, 15 days of the schedule's full syncs with nothing
   changed, every clock (the app's, the worker's, both sandboxes') moved one schedule interval (12 h) before each.
+- "purchases" (at 1,000 by default; its store has 100 products whatever the size): the storefront script's size
+  and the purchase path's calls per order (bench.purchases).
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.calls import busiest_window, by_endpoint, describe, upload_times_by_catalog, uploaded_skus
 from bench.expect import Expectation, allowed, catalog_state, expect, sizeless_image_urls, store_skus
+from bench.purchases import run_purchases
 from bench.stack import BenchError, BenchStack
 from localrun.stack import ROOT, LocalStack, expect_status
 from sandboxes.ecwid import EcwidSandbox
@@ -56,15 +59,25 @@ REFUSED_INDEX = "first sync, 10 refused (message names the product)"
 FRESHNESS = "15 days of twice-daily syncs, nothing changed"
 SCENARIOS = (FIRST_SYNC, NOTHING_CHANGED, ONE_PERCENT, REFUSED_FIELD, REFUSED_INDEX, FRESHNESS)
 
-GROUPS = ("syncs", "refusals", "freshness")
-GROUP_SIZES = {"refusals": 10_000, "freshness": 1_000}  # where a group runs unless --scenarios names it
+GROUPS = ("syncs", "refusals", "freshness", "purchases")
+GROUP_SIZES = {
+    "refusals": 10_000,
+    "freshness": 1_000,
+    "purchases": 1_000,
+}  # where a group runs unless --scenarios names it
 REFUSED_SKUS = 10
 REFUSAL_FORMS: dict[str, RefusalMessageNames] = {REFUSED_FIELD: "field", REFUSED_INDEX: "index"}
 REFUSAL_ISSUE = "Promotional text is not allowed in titles"
 FRESHNESS_DAYS = 15
 HOURLY_UPLOADS = 1000  # TikTok's upload calls per hour per catalog
 # Each group's store: its own id (and so its own TikTok catalog) in the size's stack.
-STORE_IDS = {"syncs": STORE_ID, REFUSED_FIELD: STORE_ID + 1, REFUSED_INDEX: STORE_ID + 2, "freshness": STORE_ID + 3}
+STORE_IDS = {
+    "syncs": STORE_ID,
+    REFUSED_FIELD: STORE_ID + 1,
+    REFUSED_INDEX: STORE_ID + 2,
+    "freshness": STORE_ID + 3,
+    "purchases": STORE_ID + 4,
+}
 
 
 @dataclass(frozen=True)
@@ -369,6 +382,7 @@ class Size:
     results: list[dict[str, Any]]
     setup: dict[str, Any]
     series: list[dict[str, Any]]
+    purchases: list[dict[str, Any]] = field(default_factory=list)  # bench.purchases results
 
     def expectation(self, connected: Connected, mode: str, upserts: set[str]) -> Expectation:
         return expect(
@@ -423,7 +437,10 @@ def run_size(size: Size, groups: list[str]) -> None:
     """The chosen groups of scenarios, in order; facts about their set-up go into `size.setup`."""
     for group in GROUPS:
         if group in groups:
-            {"syncs": run_syncs, "refusals": run_refusals, "freshness": run_freshness}[group](size)
+            runner = {"syncs": run_syncs, "refusals": run_refusals, "freshness": run_freshness}.get(
+                group, run_purchases
+            )
+            runner(size)
 
 
 def run_syncs(size: Size) -> None:

@@ -6,6 +6,12 @@ refuses the whole upload request for (40002 naming the title); later changes tak
 still carries it at the end is expected rejected on the store's page with TikTok's message, and not on TikTok as
 it is now: absent, or the version TikTok accepted before the marker came (a refused request changes nothing).
 
+Among the changes, orders (reliability.purchases): per store, orders paid at placement, paid later, left unpaid,
+refunded or cancelled, their webhooks shuffled and duplicated with the rest while Ecwid's order reads and TikTok's
+Events API fail too; a second round of deliveries after the first has been handled pays the orders left for it,
+refunds and cancels others, and delivers some of the first round's order webhooks again, as Ecwid's retries do.
+At the end TikTok must count exactly one purchase per order the app could see paid, none for the others.
+
 Used by `make chaos` (the full size) and by a pytest case (a tenth of it).
 """
 
@@ -22,9 +28,20 @@ import boto3
 import httpx
 
 from localrun.stack import LocalStack, local_stack
+from reliability.purchases import (
+    FIRST_ROUND_STATUS,
+    ORDER_KINDS,
+    SECOND_ROUND_STATUS,
+    AreaFaultPlan,
+    PlacedOrder,
+    place_order,
+    purchase_problems,
+    purchase_summary,
+)
 from reliability.refusals import ISSUE, MARKER, refuse_marked_titles
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidStore, Variation
+from sandboxes.ecwid_webhooks import EcwidWebhook
 from tiktok_channel.adapters.images import read_image_size
 from tiktok_channel.adapters.queue import SqsCatalogQueue
 from tiktok_channel.catalog.mapping import map_product
@@ -55,11 +72,16 @@ class Report:
     unmarked: int = 0  # changes that took it out
     refused_at_end: int = 0  # SKUs whose name still carries it: expected rejected, not on TikTok as they are
     mismatches: dict[int, list[str]] = field(default_factory=dict)
+    order_deliveries: int = 0  # of `deliveries`, order webhooks (duplicates included), both rounds
+    second_round_deliveries: int = 0  # the second round's deliveries (within `deliveries`)
+    purchases: dict[str, Any] = field(default_factory=dict)  # reliability.purchases.purchase_summary
+    purchase_problems: list[str] = field(default_factory=list)
+    faults_by_area: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def converged(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.purchase_problems
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,10 +97,15 @@ class Report:
             "tiktok_calls_per_change": round(self.tiktok_calls / max(1, self.changes), 2),
             "ecwid_calls_per_change": round(self.ecwid_calls / max(1, self.changes), 2),
             "faults_injected": self.faults,
+            "faults_by_area": self.faults_by_area,
             "refusing_changes": {"marked": self.marked, "unmarked": self.unmarked},
             "refused_skus_at_end": self.refused_at_end,
             "converged": self.converged,
             "mismatches": {str(k): v[:10] for k, v in self.mismatches.items()},
+            "order_deliveries": self.order_deliveries,
+            "second_round_deliveries": self.second_round_deliveries,
+            "purchases": {**self.purchases, "one_per_paid_order": not self.purchase_problems},
+            "purchase_problems": self.purchase_problems[:20],
             "seconds": round(self.seconds, 1),
         }
 
@@ -96,25 +123,53 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
         _drain(stack, Report(stores, changes, 0))
         stack.ecwid.take_webhooks()
 
-        kinds: Counter[str] = Counter(_change(rng.choice(ecwid_stores), rng) for _ in range(changes))
+        # Orders are placed among the catalog changes (each store's kinds at random moments).
+        pending = [(store, kind) for store in ecwid_stores for kind in ORDER_KINDS]
+        moments = sorted(rng.sample(range(changes + len(pending)), len(pending)))
+        rng.shuffle(pending)
+        orders: list[PlacedOrder] = []
+        kinds: Counter[str] = Counter()
+        for moment in range(changes + len(pending)):
+            if moments and moments[0] == moment:
+                moments.pop(0)
+                store, kind = pending.pop()
+                placed = place_order(stack.ecwid, store, kind, rng)
+                if placed is not None:
+                    orders.append(placed)
+            else:
+                kinds[_change(rng.choice(ecwid_stores), rng)] += 1
+        for order in orders:  # offline payments arriving, and an early refund, before anything is delivered
+            if order.kind in FIRST_ROUND_STATUS:
+                stack.ecwid.set_payment_status(order.store_id, order.order_id, FIRST_ROUND_STATUS[order.kind])
         webhooks = stack.ecwid.take_webhooks()
+        order_webhooks = [w for w in webhooks if w.event_type.startswith("order.")]
         deliveries = webhooks + [rng.choice(webhooks) for _ in range(duplicates)]
+        deliveries += [rng.choice(order_webhooks) for _ in range(len(order_webhooks) // 2)]
         rng.shuffle(deliveries)
         report = Report(stores, changes, len(deliveries), marked=kinds["mark"], unmarked=kinds["unmark"])
 
         stack.tiktok.reset_calls()
         stack.ecwid.reset_calls()
-        _faults_on(stack, seed)
-        for webhook in deliveries:
-            answer = stack.http.post("/webhooks/ecwid", content=webhook.body, headers=dict(webhook.headers))
-            report.webhooks_accepted += answer.status_code == 200
-        _drain(stack, report)
-        queue = SqsCatalogQueue(boto3.client("sqs"), stack.resources.queues["CatalogQueue"])
-        report.redriven = queue.redrive(stack.resources.queues["CatalogDeadLetterQueue"])
-        _drain(stack, report)
+        _faults_on(stack, seed, [s.store_id for s in ecwid_stores])
+        _deliver_and_drain(stack, report, deliveries)
+
+        # Second round: orders paid, refunded and cancelled after the first was handled, and some of its order
+        # webhooks delivered again (Ecwid retries), shuffled and duplicated, faults still on.
+        for order in orders:
+            if order.kind in SECOND_ROUND_STATUS:
+                stack.ecwid.set_payment_status(order.store_id, order.order_id, SECOND_ROUND_STATUS[order.kind])
+        later = stack.ecwid.take_webhooks()
+        again = rng.sample(order_webhooks, len(order_webhooks) // 4)
+        second = later + [rng.choice(later) for _ in range(len(later))] + again if later else again
+        rng.shuffle(second)
+        report.deliveries += len(second)
+        report.second_round_deliveries = len(second)
+        report.order_deliveries = sum(1 for w in deliveries + second if w.event_type.startswith("order."))
+        _deliver_and_drain(stack, report, second)
         report.lost = stack.queued("CatalogDeadLetterQueue")
         report.lost_sample = _dead_letters(stack)
         report.faults = dict(stack.tiktok.faults.injected + stack.ecwid.faults.injected)
+        report.faults_by_area = _faults_by_area(stack)
         report.tiktok_calls = len(stack.tiktok.calls_to(TIKTOK))
         report.ecwid_calls = len(stack.ecwid.calls_to(ECWID_API))
         stack.tiktok.faults.clear()
@@ -125,6 +180,9 @@ def run(*, stores: int = 10, products: int = 100, changes: int = 700, duplicates
             report.refused_at_end += refused
             if mismatches:
                 report.mismatches[store.store_id] = mismatches
+        counted, received = _purchases_on_tiktok(stack, [s.store_id for s in ecwid_stores])
+        report.purchases = purchase_summary(orders, counted, received)
+        report.purchase_problems = purchase_problems(orders, counted)
     report.seconds = time.monotonic() - started
     return report
 
@@ -202,9 +260,12 @@ def _change(store: EcwidStore, rng: random.Random) -> str:
     return kind
 
 
-def _faults_on(stack: LocalStack, seed: int) -> None:
-    # TikTok: 20% 40100, 10% HTTP 5xx, 5% timeouts of which half were applied; Ecwid: 10% 429.
+def _faults_on(stack: LocalStack, seed: int, store_ids: list[int]) -> None:
+    # TikTok (catalog and Events API alike): 20% 40100, 10% HTTP 5xx, 5% timeouts of which half were applied;
+    # Ecwid: 10% 429, and on order reads 10% HTTP 5xx before that.
     # Each rule draws from what the earlier ones left, so the shares are set to give those overall rates.
+    stack.tiktok.faults = AreaFaultPlan("tiktok")
+    stack.ecwid.faults = AreaFaultPlan("ecwid")
     stack.tiktok.faults.set(
         [
             FaultRule(kind="rate_limit", path_prefix=TIKTOK, probability=0.20),
@@ -214,7 +275,48 @@ def _faults_on(stack: LocalStack, seed: int) -> None:
         ],
         seed=seed,
     )
-    stack.ecwid.faults.set([FaultRule(kind="rate_limit", path_prefix=ECWID_API, probability=0.10)], seed=seed + 1)
+    order_reads = [
+        FaultRule(kind="http_5xx", path_prefix=f"{ECWID_API}{store_id}/orders", probability=0.10)
+        for store_id in store_ids
+    ]
+    stack.ecwid.faults.set(
+        [*order_reads, FaultRule(kind="rate_limit", path_prefix=ECWID_API, probability=0.10)], seed=seed + 1
+    )
+
+
+def _faults_by_area(stack: LocalStack) -> dict[str, int]:
+    found: Counter[str] = Counter()
+    for plan in (stack.tiktok.faults, stack.ecwid.faults):
+        if isinstance(plan, AreaFaultPlan):
+            found.update(plan.by_area)
+    return dict(sorted(found.items()))
+
+
+def _purchases_on_tiktok(stack: LocalStack, store_ids: list[int]) -> tuple[Counter[str], Counter[str]]:
+    """Per event_id, the purchases TikTok counts from the Events API; and what became of the server events it
+    received (counted, duplicate: a repeat it dropped, refused)."""
+    counted: Counter[str] = Counter()
+    received: Counter[str] = Counter()
+    for store_id in store_ids:
+        pixel_code = str(stack.store_item(store_id)["tiktok"]["pixel_code"])
+        for conversion in stack.tiktok.conversions(pixel_code):
+            if "server" in conversion.sources:
+                counted[conversion.event_id] += 1
+        for event in stack.tiktok.received_events(pixel_code, source="server"):
+            received[event.status] += 1
+    return counted, received
+
+
+def _deliver_and_drain(stack: LocalStack, report: Report, deliveries: list[EcwidWebhook]) -> None:
+    """POST the webhooks to the app's receiver, then run the worker until the queue is empty, redrive the
+    dead-letter queue and run it again."""
+    for webhook in deliveries:
+        answer = stack.http.post("/webhooks/ecwid", content=webhook.body, headers=dict(webhook.headers))
+        report.webhooks_accepted += answer.status_code == 200
+    _drain(stack, report)
+    queue = SqsCatalogQueue(boto3.client("sqs"), stack.resources.queues["CatalogQueue"])
+    report.redriven += queue.redrive(stack.resources.queues["CatalogDeadLetterQueue"])
+    _drain(stack, report)
 
 
 # -- running the worker as Lambda would -----------------------------------------------------------

@@ -1,5 +1,6 @@
 """A tenth of the reliability run: shuffled, duplicated webhooks with Ecwid and TikTok misbehaving, and
-every TikTok catalog still ends equal to what a fault-free full sync of the same Ecwid state produces."""
+every TikTok catalog still ends equal to what a fault-free full sync of the same Ecwid state produces, and
+TikTok counts one purchase per order the app saw paid."""
 
 from reliability.run import run
 
@@ -11,3 +12,5 @@ def test_shuffled_duplicated_deliveries_under_faults_converge_on_the_store():
     assert report.deliveries >= 100
     assert sum(report.faults.values()) > 0, "the faults were not on"
     assert report.mismatches == {}
+    assert report.purchase_problems == []
+    assert report.purchases["purchases_counted"] == report.purchases["purchases_expected"] > 0
