@@ -4,30 +4,12 @@ purchase events)" and "Webhooks" describe, over real HTTP."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from sandboxes.ecwid import LEGACY_SCOPES, EcwidSandbox, EcwidStore
-
-CLIENT_ID = "tiktok-channel-local"
-SECRET = "0123456789abcdef-sandbox-secret"
-
-
-@pytest.fixture
-def ecwid() -> Iterator[EcwidSandbox]:
-    sandbox = EcwidSandbox(client_id=CLIENT_ID, client_secret=SECRET)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def http(ecwid: EcwidSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ecwid.base_url, timeout=5.0) as client:
-        yield client
 
 
 @pytest.fixture

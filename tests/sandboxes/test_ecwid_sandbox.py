@@ -9,7 +9,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,31 +22,11 @@ from PIL import Image
 
 from sandboxes.common import FaultRule
 from sandboxes.ecwid import EcwidSandbox, EcwidStore, Variation
+from tests.sandboxes.ecwid_app import CLIENT_ID, SECRET
 
-CLIENT_ID = "tiktok-channel-local"
-SECRET = "0123456789abcdef-sandbox-secret"
 REDIRECT = "https://app.example/oauth/ecwid/callback"
 # Response samples from Ecwid's API documentation, kept with the tests so a clone has them.
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "ecwid-doc-samples"
-
-
-@pytest.fixture
-def ecwid() -> Iterator[EcwidSandbox]:
-    sandbox = EcwidSandbox(client_id=CLIENT_ID, client_secret=SECRET)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def http(ecwid: EcwidSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ecwid.base_url, timeout=5.0) as client:
-        yield client
-
-
-@pytest.fixture
-def demo(ecwid: EcwidSandbox) -> EcwidStore:
-    return ecwid.add_demo_store()
 
 
 def api(http: httpx.Client, token: str | None, path: str, **params: Any) -> httpx.Response:

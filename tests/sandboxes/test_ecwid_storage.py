@@ -3,34 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from sandboxes.ecwid import LEGACY_SCOPES, EcwidSandbox, EcwidStore
-
-CLIENT_ID = "tiktok-channel-local"
-SECRET = "0123456789abcdef-sandbox-secret"
-
-
-@pytest.fixture
-def ecwid() -> Iterator[EcwidSandbox]:
-    sandbox = EcwidSandbox(client_id=CLIENT_ID, client_secret=SECRET)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def http(ecwid: EcwidSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ecwid.base_url, timeout=5.0) as client:
-        yield client
-
-
-@pytest.fixture
-def demo(ecwid: EcwidSandbox) -> EcwidStore:
-    return ecwid.add_demo_store()
 
 
 def _auth(token: str) -> dict[str, str]:

@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 from sandboxes.ecwid import LEGACY_SCOPES, EcwidSandbox, EcwidStore
+from tests.sandboxes.ecwid_app import CLIENT_ID, SECRET
 
-CLIENT_ID = "tiktok-channel-local"
-SECRET = "0123456789abcdef-sandbox-secret"
 APP_JS = "https://cdn.tiktok-channel.example/storefront.js?v=1"
 
 
