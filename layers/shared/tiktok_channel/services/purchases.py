@@ -136,7 +136,8 @@ def _send(services: Services, store: Store, order: EcwidOrder, record: PurchaseR
             extra={"store_id": store.store_id, "code": refused.code, "request_id": refused.request_id},
         )
         return "refused"
-    services.pixels.purchase_sent(store.store_id, record.model_copy(update={"state": "sent", "sent_at": int(now)}), at=now)
+    sent = record.model_copy(update={"state": "sent", "sent_at": int(now)})
+    services.pixels.purchase_sent(store.store_id, sent, at=now)
     metrics.add_metric(name="PurchaseSent", unit=MetricUnit.Count, value=1)
     pixel = services.pixels.get(store.store_id)
     if pixel.last_error is not None:
