@@ -52,8 +52,8 @@ KEY_FIELDS: dict[str, dict[str, set[str]]] = {
     },
     # a session is opened by comparing Ecwid's payload with the stored Ecwid token
     "AdminPageFunction": {"kms:Decrypt": {ECWID_TOKEN}},
-    # TikTok is told with the token kept in the cleanup item
-    "DisconnectFunction": {"kms:Decrypt": {TIKTOK_TOKEN}},
+    # TikTok is told with the token kept in the cleanup item; the pixel's config leaves Ecwid with the Ecwid token
+    "DisconnectFunction": {"kms:Decrypt": {ECWID_TOKEN, TIKTOK_TOKEN}},
     # syncs read Ecwid and write TikTok; cleanups revoke the TikTok token
     "CatalogWorkerFunction": {"kms:Decrypt": {ECWID_TOKEN, TIKTOK_TOKEN}},
     "StorefrontApplicationFunction": {
