@@ -139,6 +139,8 @@ def test_every_event_file_is_covered_below():
             "scheduled_sync.json",
             "scheduled_review_checks.json",
             "catalog_worker_reviews.json",
+            "check_with_tiktok.json",
+            "catalog_worker_tiktok_check.json",
             "disconnect_store.json",
             "catalog_worker_cleanup.json",
             "get_pixel.json",
@@ -156,6 +158,7 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
         "list_products.json": (401, "session_invalid"),
         "connect_tiktok.json": (401, "session_invalid"),
         "sync_products.json": (401, "session_invalid"),
+        "check_with_tiktok.json": (401, "session_invalid"),
         **STOREFRONT_SAMPLES,
         "disconnect_store.json": (401, "session_invalid"),
         "get_pixel.json": (401, "session_invalid"),
@@ -186,8 +189,11 @@ def test_samples_as_committed_get_clean_refusals(stack: AppStack):
     assert invoke(stack, load("catalog_worker_cleanup.json")) == {"batchItemFailures": []}
     assert invoke(stack, load("scheduled_sync.json")) == {"queued": 0}
     # No store waits for TikTok's review: no check queued; a check for a store the app does not know is dropped.
-    assert invoke(stack, load("scheduled_review_checks.json")) == {"review_checks": 0}
+    # ... and no connected store whose sync stopped moving.
+    assert invoke(stack, load("scheduled_review_checks.json")) == {"review_checks": 0, "stalled": 0}
     assert invoke(stack, load("catalog_worker_reviews.json")) == {"batchItemFailures": []}
+    # A "Check with TikTok" part for a store the app does not know is dropped.
+    assert invoke(stack, load("catalog_worker_tiktok_check.json")) == {"batchItemFailures": []}
     assert stack.all_items() == []
     assert stack.queued_messages() == []
 
@@ -235,7 +241,7 @@ def test_samples_with_live_values_walk_the_journey(stack: AppStack):
     assert stack.store_item(STORE)["sync"]["state"] == "idle"
 
     # The products wait for TikTok's review: the review checks' schedule queues the store's check.
-    assert invoke(stack, load("scheduled_review_checks.json")) == {"review_checks": 1}
+    assert invoke(stack, load("scheduled_review_checks.json")) == {"review_checks": 1, "stalled": 0}
     [check] = [m["body"] for m in stack.queued_messages() if m["body"]["kind"] == "reviews"]
     review_event = copy.deepcopy(load("catalog_worker_reviews.json"))
     review_event["Records"][0]["body"] = json.dumps(check)

@@ -28,6 +28,8 @@ def test_an_installed_store_shows_its_eligibility_and_no_tiktok_yet(services: Fa
             "last_finished_at": None,
             "last_result": None,
             "next_at": None,
+            "waiting_edits": 0,
+            "stalled": False,
         },
         "storefront": {"state": "not_applied"},
     }

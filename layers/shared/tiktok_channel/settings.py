@@ -73,6 +73,8 @@ class Settings(BaseModel):
     # The review checks' schedule (their share of the daily budget is split over its runs), and that share.
     review_check_schedule: str = Field(alias="REVIEW_CHECK_SCHEDULE", default="rate(30 minutes)")
     review_refresh_share: Annotated[float, Field(gt=0, le=0.9)] = Field(alias="REVIEW_REFRESH_SHARE", default=0.3)
+    # A sync job queued or running with no progress for this long is shown stalled (and counted, metric SyncStalled).
+    stall_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(alias="STALL_MINUTES", default=30)
 
     @field_validator("public_base_url")
     @classmethod

@@ -13,6 +13,7 @@ crash between the two writes the chunk again; TikTok deletes a SKU twice harmles
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -153,7 +154,9 @@ class DynamoCleanupRepository:
         if not self._purge_skus(store_id, page, keep_for, at, time_left):
             return False
         keys: list[dict[str, Any]] = [{"pk": {"S": f"STORE#{store_id}"}, "sk": {"S": "CATEGORIES"}}]
-        for item in self._query(store_id, "RUN#", projection="pk, sk"):
+        # Sync runs, and the edits still counted as waiting (health_repository.py): they go with the connection.
+        waiting = self._query(store_id, "WAIT#", projection="pk, sk")
+        for item in itertools.chain(self._query(store_id, "RUN#", projection="pk, sk"), waiting):
             keys.append({"pk": item["pk"], "sk": item["sk"]})
             if len(keys) >= _BATCH_WRITE:
                 if not time_left():

@@ -22,10 +22,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.errors import NotConnected
 from tiktok_channel.models.messages import QueueMessage, ReviewMessage
-from tiktok_channel.models.store import CatalogTarget, Store, TikTokCounts
+from tiktok_channel.models.store import CatalogTarget, Store
 from tiktok_channel.schedule import cadence
 from tiktok_channel.services.sync_notices import stop_when_access_lost
 from tiktok_channel.services.sync_writer import STATUS_BATCH, CatalogWriter
+from tiktok_channel.services.tiktok_counts import counts_beside_ours
 
 if TYPE_CHECKING:
     from tiktok_channel.ports import Services
@@ -100,12 +101,16 @@ def _check(services: Services, store: Store, target: CatalogTarget) -> str:
     while True:
         page, after = services.catalog.skus_by_status(store.store_id, "pending", limit=STATUS_BATCH, after_sku=after)
         if page:
-            writer.refresh_reviews(page)
+            # The index holds a few fields of each record: the whole records are read, so that what is written
+            # back keeps the rest (the content hash, on TikTok).
+            current = services.catalog.get_skus(store.store_id, [record.sku_id for record in page])
+            writer.refresh_reviews([record for record in current.values() if record.status == "pending"])
         if after is None:
             break
     now = datetime.fromtimestamp(services.clock(), UTC).isoformat()
     services.stores.add_counts(store.store_id, store.epoch, writer.count_changes, now=now)
-    counts = TikTokCounts(**overview.model_dump(), checked_at=now)
+    # TikTok's counts beside ours as they now stand (events may have moved ours meanwhile).
+    counts = counts_beside_ours(services.stores.get(store.store_id) or store, overview, checked_at=now)
     services.stores.mark_reviewed(store.store_id, store.epoch, checked_at=now, counts=counts)
     logger.info("Review statuses read", extra={"store_id": store.store_id, "changes": dict(writer.count_changes)})
     return "checked"

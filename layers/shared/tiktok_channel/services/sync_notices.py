@@ -151,6 +151,9 @@ def save_progress(services: Services, store: Store, run: SyncRun, *, moved: bool
     that needed nothing). `moved`: the run got further, so a wait on a failing service is over. Answers the store
     as it now stands."""
     update: dict[str, object] = {"state": "running", "job_id": run.job_id, "done": run.offset, "total": run.total}
+    before = store.sync
+    if before.state != "running" or before.job_id != run.job_id or before.done != run.offset or not before.progress_at:
+        update["progress_at"] = _iso(services.clock())  # the job moved: not stalled (sync_health.py)
     over = moved and store.sync.waiting_since is not None
     if over:
         update |= {"waiting_since": None, "retry_at": None}
