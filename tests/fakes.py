@@ -41,7 +41,9 @@ from sandboxes.tiktok_catalog import (
     refusal_message,
     validate_product,
 )
+from tests.fake_health import FakeSyncHealthRepository
 from tiktok_channel.catalog.mapping import ImageSize
+from tiktok_channel.catalog.visibility import CategoryVisibility
 from tiktok_channel.errors import (
     ConcurrentUpdate,
     EcwidAccessLost,
@@ -465,12 +467,15 @@ class FakeCatalogRepository:
         )
         return {r.sku_id: r for r in records if r.product_id == product_id}
 
-    def get_hidden_categories(self, store_id: int) -> frozenset[int] | None:
+    def get_categories(self, store_id: int) -> CategoryVisibility | None:
         item = self._t.read((f"STORE#{store_id}", "CATEGORIES"))
-        return frozenset(int(i) for i in item.get("hidden", [])) if item is not None else None
+        if item is None:
+            return None
+        return CategoryVisibility(frozenset(item.get("hidden", [])), frozenset(item.get("kept_off", [])))
 
-    def put_hidden_categories(self, store_id: int, hidden: frozenset[int]) -> None:
-        self._t.items[(f"STORE#{store_id}", "CATEGORIES")] = {"hidden": sorted(hidden)}
+    def put_categories(self, store_id: int, categories: CategoryVisibility) -> None:
+        key = (f"STORE#{store_id}", "CATEGORIES")
+        self._t.items[key] = {"hidden": sorted(categories.hidden), "kept_off": sorted(categories.kept_off)}
 
     def get_run(self, store_id: int, job_id: str) -> SyncRun | None:
         item = self._t.read((f"STORE#{store_id}", f"RUN#{job_id}"))
@@ -579,7 +584,7 @@ class FakeCleanupRepository:
                     return False
                 self._delete([key for key, _ in page[batch : batch + _PURGE_BATCH]])
         keys: list[Key] = [(pk, "CATEGORIES")]
-        for key, _ in self._t.query(pk, "RUN#"):
+        for key, _ in self._t.query(pk, "RUN#") + self._t.query(pk, "WAIT#"):
             keys.append(key)
             if len(keys) >= _PURGE_BATCH:
                 if not time_left():
@@ -1059,6 +1064,12 @@ class FakeEcwid(_Faults):
         for product in list(store.products.values()):
             if wanted & set(product.get("categoryIds", [])):
                 yield EcwidProduct.model_validate(with_shown_prices(product, store.profile))
+
+    def count_products_in_category(self, store_id: int, token: str, category_id: int) -> int:
+        self._request("count_products_in_category", token)
+        store = self._store(store_id, token)
+        wanted = {category_id} | _descendants(store.categories, category_id)
+        return sum(1 for product in store.products.values() if wanted & set(product.get("categoryIds", [])))
 
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
         self._request("all_categories", token)
@@ -1715,6 +1726,47 @@ class FakePixelRepository:
                 del self._t.items[key]
 
 
+class FakeChoiceRepository:
+    """The `ChoiceRepository` port over the fake table (the DynamoDB adapter's keys)."""
+
+    def __init__(self, table: FakeTable) -> None:
+        self._t = table
+
+    def kept_off_products(self, store_id: int) -> frozenset[int]:
+        return frozenset(self._ids(store_id, "CHOICE#P#"))
+
+    def is_kept_off(self, store_id: int, product_id: int) -> bool:
+        return self._t.read((f"STORE#{store_id}", f"CHOICE#P#{product_id}")) is not None
+
+    def kept_off_categories(self, store_id: int) -> frozenset[int]:
+        return frozenset(self._ids(store_id, "CHOICE#C#"))
+
+    def keep_products_off(self, store_id: int, product_ids: Collection[int], *, show: bool, at: str) -> list[int]:
+        changed = [i for i in sorted(set(product_ids)) if self.is_kept_off(store_id, i) == show]
+        for product_id in changed:
+            self._set((f"STORE#{store_id}", f"CHOICE#P#{product_id}"), show=show, at=at)
+        return changed
+
+    def keep_category_off(self, store_id: int, category_id: int, *, show: bool, at: str) -> bool:
+        key = (f"STORE#{store_id}", f"CHOICE#C#{category_id}")
+        changed = (key in self._t.items) == show
+        self._set(key, show=show, at=at)
+        return changed
+
+    def forget(self, store_id: int) -> None:
+        for key, _ in self._t.query(f"STORE#{store_id}", "CHOICE#"):
+            del self._t.items[key]
+
+    def _ids(self, store_id: int, prefix: str) -> list[int]:
+        return [int(key[1].removeprefix(prefix)) for key, _ in self._t.query(f"STORE#{store_id}", prefix)]
+
+    def _set(self, key: Key, *, show: bool, at: str) -> None:
+        if show:
+            self._t.items.pop(key, None)
+        else:
+            self._t.items[key] = {"at": at}
+
+
 # -- the services ------------------------------------------------------------------------------------------------
 class FakeServices:
     """`tiktok_channel.ports.Services` over the fakes above. `settings` overrides environment variables (by their
@@ -1747,6 +1799,8 @@ class FakeServices:
         self._cleanups = FakeCleanupRepository(self.table)
         self._storefronts = FakeStorefrontRepository(self.table)
         self._pixels = FakePixelRepository(self.table)
+        self._health = FakeSyncHealthRepository(self.table)
+        self._choices = FakeChoiceRepository(self.table)
         self._cipher = FakeCipher()
         self._queue = FakeCatalogQueue(lambda: self.clock())
         self._events = FakeEventPublisher()
@@ -1786,6 +1840,14 @@ class FakeServices:
     @property
     def pixels(self) -> FakePixelRepository:
         return self._pixels
+
+    @property
+    def health(self) -> FakeSyncHealthRepository:
+        return self._health
+
+    @property
+    def choices(self) -> FakeChoiceRepository:
+        return self._choices
 
     @property
     def cipher(self) -> FakeCipher:

@@ -33,6 +33,12 @@ NEEDS_DESTRUCTIVE: dict[str, dict[str, str]] = {
         "confirmed is deleted (adapters/cleanup_repository.py: disconnect, finish)",
         "dynamodb:BatchWriteItem": "the store's SKU, RUN and CATEGORIES items go in pages of 25 (purge_catalog)",
     },
+    "AdminPageFunction": {
+        "dynamodb:DeleteItem": "a category the merchant shows on TikTok again loses its CHOICE#C# item "
+        "(adapters/choice_repository.py: keep_category_off)",
+        "dynamodb:BatchWriteItem": "products switched off or on TikTok, up to 500 a request, are put and deleted "
+        "in batches of 25 (adapters/choice_repository.py: keep_products_off)",
+    },
     "CatalogWorkerFunction": {
         "dynamodb:DeleteItem": "uninstall events and cleanup messages take a store down as the disconnect "
         "function does; Powertools deletes the idempotency record of an event that failed",

@@ -15,15 +15,18 @@ from tiktok_channel.api.pages import merchant_page, storefront_script_response
 from tiktok_channel.api.session import SessionStore, check_session
 from tiktok_channel.api.validation import AS_SENT, OptionalQuery, validation
 from tiktok_channel.models.api import (
+    CategoryList,
     PixelAnswer,
     PixelRequest,
     ProductPage,
     SessionAnswer,
     SessionRequest,
     SyncJob,
+    VisibilityAnswer,
+    VisibilityRequest,
 )
 from tiktok_channel.runtime import services
-from tiktok_channel.services import jobs, pixel, products, session, status
+from tiktok_channel.services import jobs, pixel, products, session, status, tiktok_check, visibility
 
 logger = Logger()
 tracer = Tracer()
@@ -61,6 +64,30 @@ def list_products(
 def sync_products(store_id: SessionStore) -> tuple[SyncJob, int]:
     job = jobs.request_sync(services(), store_id)
     return SyncJob.model_validate(job.as_json()), 202 if job.created else 200
+
+
+@app.post("/api/stores/<store_id>/reviews/check", responses=answers({202: SyncJob, 200: SyncJob}, 401, 403, 404, 409))
+def check_with_tiktok(store_id: SessionStore) -> tuple[SyncJob, int]:
+    # "Check with TikTok": a job that reads every SKU's status on TikTok (reads only), or the one queued or running.
+    job = tiktok_check.request_check(services(), store_id)
+    return SyncJob.model_validate(job.as_json()), 202 if job.created else 200
+
+
+@app.put(
+    "/api/stores/<store_id>/products/visibility",
+    responses=answers({200: VisibilityAnswer}, 400, 401, 403, 404, 409, 503),
+)
+def switch_visibility(store_id: SessionStore, body: Annotated[VisibilityRequest, Body()]) -> VisibilityAnswer:
+    if body.category_id is not None:
+        updated = visibility.switch_category(services(), store_id, body.category_id, show=body.show)
+    else:
+        updated = visibility.switch_products(services(), store_id, body.product_ids or [], show=body.show)
+    return VisibilityAnswer(updated=updated)
+
+
+@app.get("/api/stores/<store_id>/categories", responses=answers({200: CategoryList}, 401, 403, 404, 409, 503))
+def list_categories(store_id: SessionStore) -> CategoryList:
+    return CategoryList.model_validate({"items": visibility.list_categories(services(), store_id)})
 
 
 @app.get("/api/stores/<store_id>/pixel", responses=answers({200: PixelAnswer}, 401, 403, 404))

@@ -74,9 +74,19 @@ def hidden_now(http: httpx.Client) -> frozenset[int]:
     return hidden_category_ids(CategoryPage.model_validate(response.json()).items)
 
 
-def mapped(http: httpx.Client, sizes: RecordingSizes, product_id: int, **options: str) -> ProductMapping:
+def mapped(
+    http: httpx.Client, sizes: RecordingSizes, product_id: int, *, additional_images_key: str | None = None
+) -> ProductMapping:
     product = fetch(http, product_id)
-    return map_product(product, currency="USD", hidden=hidden_now(http), image_sizes=sizes, **options)
+    if additional_images_key is None:
+        return map_product(product, currency="USD", hidden=hidden_now(http), image_sizes=sizes)
+    return map_product(
+        product,
+        currency="USD",
+        hidden=hidden_now(http),
+        image_sizes=sizes,
+        additional_images_key=additional_images_key,
+    )
 
 
 def only_upload(mapping: ProductMapping) -> SkuUpload:

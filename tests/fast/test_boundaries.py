@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "shared" / "tiktok_channel"
 CORE = ("services", "catalog", "models")
-CORE_FILES = ("ports.py", "errors.py", "settings.py", "eligibility.py", "schedule.py")
+CORE_FILES = ("ports.py", "repository_ports.py", "errors.py", "settings.py", "eligibility.py", "schedule.py")
 FORBIDDEN = ("boto3", "botocore", "httpx", "tiktok_channel.adapters", "tiktok_channel.runtime")
 
 

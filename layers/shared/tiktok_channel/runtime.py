@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     import httpx
 
     from tiktok_channel.adapters.catalog_repository import DynamoCatalogRepository
+    from tiktok_channel.adapters.choice_repository import DynamoChoiceRepository
     from tiktok_channel.adapters.cleanup_repository import DynamoCleanupRepository
     from tiktok_channel.adapters.connection_repository import DynamoConnectionRepository
     from tiktok_channel.adapters.ecwid import EcwidClient
     from tiktok_channel.adapters.events import EventBridgePublisher
+    from tiktok_channel.adapters.health_repository import DynamoSyncHealthRepository
     from tiktok_channel.adapters.images import HttpImageProbe
     from tiktok_channel.adapters.kms import KmsSecretCipher
     from tiktok_channel.adapters.pixel_repository import DynamoPixelRepository
@@ -156,6 +158,18 @@ class Runtime:
         from tiktok_channel.adapters.pixel_repository import DynamoPixelRepository
 
         return DynamoPixelRepository(self._dynamodb, self.settings.stores_table)
+
+    @_BuiltOnce
+    def choices(self) -> DynamoChoiceRepository:
+        from tiktok_channel.adapters.choice_repository import DynamoChoiceRepository
+
+        return DynamoChoiceRepository(self._dynamodb, self.settings.stores_table)
+
+    @_BuiltOnce
+    def health(self) -> DynamoSyncHealthRepository:
+        from tiktok_channel.adapters.health_repository import DynamoSyncHealthRepository
+
+        return DynamoSyncHealthRepository(self._dynamodb, self.settings.stores_table)
 
     @_BuiltOnce
     def cipher(self) -> KmsSecretCipher:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tiktok_channel.adapters.dynamo_items import attribute, from_item, model_attributes
 from tiktok_channel.catalog.mapping import ImageSize
+from tiktok_channel.catalog.visibility import CategoryVisibility
 from tiktok_channel.models.catalog import SkuRecord, SkuStatus, SyncRun
 
 if TYPE_CHECKING:
@@ -137,13 +138,23 @@ class DynamoCatalogRepository:
         records = (SkuRecord.model_validate(from_item(item)) for item in answer["Items"])
         return {r.sku_id: r for r in records if r.product_id == product_id}
 
-    # -- hidden categories, kept for the events between full syncs ------------------------------
-    def get_hidden_categories(self, store_id: int) -> frozenset[int] | None:
+    # -- categories hidden or kept off, kept for the events between full syncs -------------------
+    def get_categories(self, store_id: int) -> CategoryVisibility | None:
         item = self._db.get_item(TableName=self._table, Key=_categories_key(store_id), ConsistentRead=True).get("Item")
-        return frozenset(int(i) for i in from_item(item).get("hidden", [])) if item else None
+        if not item:
+            return None
+        values = from_item(item)
+        return CategoryVisibility(
+            hidden=frozenset(int(i) for i in values.get("hidden", [])),
+            kept_off=frozenset(int(i) for i in values.get("kept_off", [])),  # absent in items of earlier releases
+        )
 
-    def put_hidden_categories(self, store_id: int, hidden: frozenset[int]) -> None:
-        item = {**_categories_key(store_id), "hidden": attribute(sorted(hidden))}
+    def put_categories(self, store_id: int, categories: CategoryVisibility) -> None:
+        item = {
+            **_categories_key(store_id),
+            "hidden": attribute(sorted(categories.hidden)),
+            "kept_off": attribute(sorted(categories.kept_off)),
+        }
         self._db.put_item(TableName=self._table, Item=item)
         self.items_written += 1
 

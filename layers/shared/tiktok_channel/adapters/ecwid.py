@@ -120,6 +120,11 @@ class EcwidClient:
             if page.count == 0 or offset >= page.total:
                 return
 
+    def count_products_in_category(self, store_id: int, token: str, category_id: int) -> int:
+        """How many products Ecwid counts in the category and its subcategories: one call, `total` of a page of 1."""
+        params = {"category": category_id, "withSubcategories": "true", "limit": 1}
+        return self._model(ProductPage, store_id, "/products", token, params).total
+
     def all_categories(self, store_id: int, token: str) -> list[EcwidCategory]:
         """Every category, hidden ones included (hidden ones hide their products)."""
         categories: list[EcwidCategory] = []

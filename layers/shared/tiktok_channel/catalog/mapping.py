@@ -7,13 +7,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from tiktok_channel.catalog.fields import brand, gtin, title, variation_title
 from tiktok_channel.catalog.prices import amount, shown_prices
 from tiktok_channel.catalog.text import cut, one_line, plain_text
-from tiktok_channel.catalog.visibility import is_shown
+from tiktok_channel.catalog.visibility import KeptOff, is_shown
 from tiktok_channel.models.ecwid_catalog import EcwidCombination, EcwidProduct
 
 DESCRIPTION_LIMIT: Final = 10_000
@@ -58,19 +58,21 @@ class SkuHeldBack:
     sku_id: str
     product_id: int
     title: str
-    code: str  # "no_image" | "no_price" | "no_name" | "no_title"
+    code: str  # "no_image" | "no_price" | "no_name" | "no_title"; for a product kept off, why (visibility.py)
     message: str  # for the merchant: what is wrong and what to change in Ecwid
 
 
 @dataclass(frozen=True)
 class ProductMapping:
     """What one Ecwid product is on TikTok; both tuples are empty when it must not be there at all, and then
-    `excluded` says why: the store's own settings keep it off (disabled, or only in hidden categories)."""
+    `excluded` says why, with `exclusion` saying whose choice it is: "excluded", the store's own settings (disabled,
+    or only in hidden categories), or "kept_off", the merchant's switch for the product or its categories."""
 
     product_id: int
     uploads: tuple[SkuUpload, ...]
     held_back: tuple[SkuHeldBack, ...]
     excluded: SkuHeldBack | None = None
+    exclusion: Literal["excluded", "kept_off"] = "excluded"
 
 
 def sku_ids_of(product: EcwidProduct) -> list[str]:
@@ -123,12 +125,17 @@ def map_product(
     image_sizes: ImageSizes,
     additional_images_key: str = DEFAULT_ADDITIONAL_IMAGES_KEY,
     store_name: str = "",
+    kept_off: KeptOff | None = None,
 ) -> ProductMapping:
     """The TikTok SKUs of one product: uploads with their fields and hash, and those held back with a reason.
 
-    `store_name` is the brand of a product without a Brand attribute."""
+    `store_name` is the brand of a product without a Brand attribute; `kept_off` the merchant's choices."""
     if not is_shown(product, hidden):
         return ProductMapping(product.id, (), (), _excluded(product))
+    choice = kept_off.reason(product, hidden) if kept_off is not None else None
+    if choice is not None:
+        item = SkuHeldBack(str(product.id), product.id, title(product.name) or f"Product {product.id}", *choice)
+        return ProductMapping(product.id, (), (), item, "kept_off")
     currency = currency.upper()
     images = _Images(product, image_sizes)
     shared = _shared_fields(product, store_name)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Request(BaseModel):
@@ -128,3 +128,44 @@ class PixelAnswer(_Answer):
     missing_scopes: list[str]
     grant_access_url: str | None = None
     store_pixel_code: str | None = None
+
+
+class VisibilityRequest(_Request):
+    """PUT /api/stores/{storeId}/products/visibility: `{"product_ids": [1-500 ids], "show"}` or
+    `{"category_id", "show"}`, never both."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    product_ids: list[Annotated[int, Field(gt=0, strict=True)]] | None = Field(
+        default=None, min_length=1, max_length=500
+    )
+    category_id: int | None = Field(default=None, gt=0, strict=True)
+    show: bool = Field(strict=True)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> VisibilityRequest:
+        if (self.product_ids is None) == (self.category_id is None):
+            raise ValueError("give either product_ids (a list of product ids) or category_id, not both")
+        return self
+
+
+class VisibilityAnswer(_Answer):
+    """How many products' choice changed (for a category: its products as Ecwid counts them, when it changed)."""
+
+    updated: int
+
+
+class CategoryItem(_Answer):
+    """One of the store's categories: `hidden` in Ecwid, `kept_off` by the merchant's switch."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    hidden: bool
+    kept_off: bool
+
+
+class CategoryList(_Answer):
+    """GET /api/stores/{storeId}/categories: every category of the store, for the page's category switch."""
+
+    items: list[CategoryItem]

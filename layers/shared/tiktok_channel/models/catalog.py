@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-# "excluded": one item per product the store's own settings keep off TikTok (disabled, hidden categories).
-SkuStatus = Literal["pending", "listed", "rejected", "held_back", "excluded"]
-SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back", "excluded")
+# "excluded": one item per product the store's own settings keep off TikTok (disabled, hidden categories);
+# "kept_off": one item per product the merchant keeps off TikTok (its switch, or its categories' switches).
+SkuStatus = Literal["pending", "listed", "rejected", "held_back", "excluded", "kept_off"]
+SKU_STATUSES: tuple[SkuStatus, ...] = ("listed", "pending", "rejected", "held_back", "excluded", "kept_off")
+OFF_TIKTOK: frozenset[SkuStatus] = frozenset({"held_back", "excluded", "kept_off"})  # statuses never uploaded
 
 
 class Reason(BaseModel):
@@ -47,6 +49,7 @@ class SyncRun(BaseModel):
     job_id: str
     mode: Literal["full", "replace"]
     hidden_category_ids: list[int] = []
+    kept_off_category_ids: list[int] = []  # the merchant's category switches, with their subcategories
     offset: int = 0
     total: int = 0
     part: int = 0

@@ -114,7 +114,37 @@ class ReviewMessage(_Message):
         return f"{self.job_id}:0"
 
 
-AnyMessage = EcwidEventMessage | SyncMessage | CleanupMessage | ReviewMessage
+class TikTokCheckMessage(_Message):
+    """One part of a "Check with TikTok" job: re-read the status of every SKU we hold on TikTok (reads only);
+    a part that runs out of time queues the next from `cursor` ("<status>:<last sku_id>")."""
+
+    kind: Literal["tiktok_check"] = "tiktok_check"
+    job_id: str = Field(min_length=1)
+    part: int = Field(default=0, ge=0)
+    cursor: str | None = None
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"{self.job_id}:{self.part}"
+
+
+MAX_SWITCHED_PRODUCTS = 500  # products one visibility request may name (design.md contract)
+
+
+class VisibilityMessage(_Message):
+    """The merchant switched products (or a category) off or on TikTok: bring those products up to date at once."""
+
+    kind: Literal["visibility"] = "visibility"
+    job_id: str = Field(min_length=1)
+    product_ids: list[int] | None = Field(default=None, max_length=MAX_SWITCHED_PRODUCTS)
+    category_id: int | None = Field(default=None, gt=0)
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"{self.job_id}:0"
+
+
+AnyMessage = EcwidEventMessage | SyncMessage | CleanupMessage | ReviewMessage | TikTokCheckMessage | VisibilityMessage
 QueueMessage = Annotated[AnyMessage, Field(discriminator="kind")]
 QUEUE_MESSAGE: TypeAdapter[AnyMessage] = TypeAdapter(QueueMessage)
 

@@ -59,6 +59,10 @@ class SyncState(BaseModel):
     waiting_since: str | None = None
     retry_at: str | None = None
     reviews_checked_at: str | None = None  # when TikTok's review statuses were last read
+    # When the job last moved (`done` moved or its state changed); never shown, it tells a stalled job.
+    progress_at: str | None = None
+    # The stall already counted (metric SyncStalled): "<job_id>@<last progress>", so each stall counts once.
+    stall_noted: str | None = None
 
 
 class ProductCounts(BaseModel):
@@ -69,6 +73,7 @@ class ProductCounts(BaseModel):
     rejected: int = 0
     held_back: int = 0
     excluded: int = 0  # products (not SKUs) the store's own settings keep off TikTok
+    kept_off: int = 0  # products (not SKUs) the merchant keeps off TikTok
 
 
 class TikTokCounts(BaseModel):
@@ -80,6 +85,23 @@ class TikTokCounts(BaseModel):
     processing: int = 0
     rejected: int = 0
     checked_at: str | None = None
+    # Ours beside TikTok's at that check: SKUs we hold on TikTok (listed + pending + rejected), and how many
+    # checks in a row found the two apart by more than max(2 SKUs, 1%).
+    ours: int | None = None
+    apart: int = 0
+
+
+class TikTokCheck(BaseModel):
+    """The merchant's "Check with TikTok": one job re-reading every SKU's status on TikTok (reads only)."""
+
+    model_config = _MODEL
+
+    job_id: str
+    state: Literal["queued", "running", "done"] = "queued"
+    epoch: int = 0
+    queued_at: str | None = None  # a job queued or running for hours was lost: a new one may start
+    finished_at: str | None = None
+    corrected: int = 0  # SKU records it corrected
 
 
 class ReviewCandidate(BaseModel):
@@ -135,6 +157,7 @@ class Store(BaseModel):
     # Why the catalog is not being kept in sync (currency changed, Ecwid access lost, TikTok revoked).
     notice: Notice | None = None
     tiktok_counts: TikTokCounts | None = None
+    tiktok_check: TikTokCheck | None = None
     remote_cleanup: RemoteCleanup | None = None  # set by a disconnect or an uninstall
     installed_at: str | None = None
     updated_at: str | None = None

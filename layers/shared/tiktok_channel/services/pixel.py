@@ -106,10 +106,12 @@ def set_up_pixel(
 
 
 def take_pixel_down(services: Services, store: Store, *, uninstall: bool) -> None:
-    """A disconnect takes the pixel off the storefront; an uninstall also forgets the merchant's pixel choice and
-    the store's purchase records (what the app kept in Ecwid is Ecwid's to drop: it refuses the token already)."""
+    """A disconnect takes the pixel off the storefront; an uninstall also forgets the merchant's choices (pixel,
+    products kept off TikTok) and the store's purchase records (what the app kept in Ecwid is Ecwid's to drop: it
+    refuses the token already)."""
     if uninstall:
         services.pixels.forget(store.store_id)
+        services.choices.forget(store.store_id)
     else:
         remove_storefront_config(services, store)
 

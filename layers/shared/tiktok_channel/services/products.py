@@ -21,7 +21,7 @@ PAGE_SIZE = 50
 def list_products(services: Services, store_id: int, status: str | None, cursor: str | None) -> dict[str, Any]:
     if status not in SKU_STATUSES:
         raise BadRequest(
-            "Choose which products to list: status must be listed, pending, rejected, held_back or excluded.",
+            "Choose which products to list: status must be listed, pending, rejected, held_back, excluded or kept_off.",
             code="invalid_status",
         )
     sku_status = status  # narrowed by the check above

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from tiktok_channel.catalog.visibility import KeptOff
 from tiktok_channel.errors import NotConnected
 from tiktok_channel.inputs import parse_id
 from tiktok_channel.models.store import CatalogTarget, Store
@@ -28,7 +29,7 @@ from tiktok_channel.services.sync_notices import (
     lift_freeze,
     stop_when_access_lost,
 )
-from tiktok_channel.services.sync_run import refresh_hidden, start_run
+from tiktok_channel.services.sync_run import refresh_categories, remembered_categories, start_run
 from tiktok_channel.services.sync_writer import CatalogWriter
 
 if TYPE_CHECKING:
@@ -117,19 +118,22 @@ class CatalogSync:
     def _category_changed(
         self, target: CatalogTarget, ecwid_token: str, category_id: int, writer: CatalogWriter, store_name: str
     ) -> None:
-        # A category shown or hidden changes which products are shown: the hidden set is read again.
-        hidden = refresh_hidden(self._s, target.store_id, ecwid_token)
+        # A category shown or hidden (or moved under another) changes which products are shown: read again.
+        categories = refresh_categories(self._s, target.store_id, ecwid_token)
+        kept_off = KeptOff(self._s.choices.kept_off_products(target.store_id), categories.kept_off)
         images = ImageSizeResolver(self._s, store_name)
         products = list(self._s.ecwid().products_in_category(target.store_id, ecwid_token, category_id))
         for start in range(0, len(products), CATEGORY_CHUNK):
             chunk = products[start : start + CATEGORY_CHUNK]
-            writer.take(chunk, images.map_products(chunk, currency=target.currency, hidden=hidden))
+            mappings = images.map_products(chunk, currency=target.currency, hidden=categories.hidden, kept_off=kept_off)
+            writer.take(chunk, mappings)
 
     def _product_changed(
         self, target: CatalogTarget, ecwid_token: str, product_id: int, writer: CatalogWriter, store_name: str
     ) -> None:
-        remembered = self._s.catalog.get_hidden_categories(target.store_id)
-        hidden = remembered if remembered is not None else refresh_hidden(self._s, target.store_id, ecwid_token)
+        categories = remembered_categories(self._s, target.store_id, ecwid_token)
+        switched_off = self._s.choices.is_kept_off(target.store_id, product_id)
+        kept_off = KeptOff(frozenset({product_id}) if switched_off else frozenset(), categories.kept_off)
         existing = self._s.catalog.skus_of_product(target.store_id, product_id)
         product = self._s.ecwid().get_product(target.store_id, ecwid_token, product_id)
         if product is None:  # deleted (or gone by the time we asked)
@@ -137,7 +141,7 @@ class CatalogSync:
                 writer.remove(record)
             return
         mappings = ImageSizeResolver(self._s, store_name).map_products(
-            [product], currency=target.currency, hidden=hidden
+            [product], currency=target.currency, hidden=categories.hidden, kept_off=kept_off
         )
         writer.take([product], mappings, existing)
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from tiktok_channel.catalog.mapping import ImageSize, ProductMapping, map_product
+from tiktok_channel.catalog.visibility import KeptOff
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 
 if TYPE_CHECKING:
@@ -26,7 +27,12 @@ class ImageSizeResolver:
         self._sizes: dict[str, ImageSize | None] = {}  # None: the image could not be read
 
     def map_products(
-        self, products: Sequence[EcwidProduct], *, currency: str, hidden: frozenset[int]
+        self,
+        products: Sequence[EcwidProduct],
+        *,
+        currency: str,
+        hidden: frozenset[int],
+        kept_off: KeptOff | None = None,
     ) -> list[ProductMapping]:
         """The mapping of each product, in order.
 
@@ -53,6 +59,7 @@ class ImageSizeResolver:
                     hidden=hidden,
                     image_sizes=known_or_noted,
                     store_name=self._store_name,
+                    kept_off=kept_off,
                 )
             )
             if len(unknown) > misses_before:
@@ -67,6 +74,7 @@ class ImageSizeResolver:
                 hidden=hidden,
                 image_sizes=self._sizes.get,
                 store_name=self._store_name,
+                kept_off=kept_off,
             )
         return mappings
 

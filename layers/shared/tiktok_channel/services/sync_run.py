@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from tiktok_channel.catalog.freshness import refresh_due
-from tiktok_channel.catalog.visibility import hidden_category_ids
-from tiktok_channel.models.catalog import SkuRecord, SyncRun
+from tiktok_channel.catalog.visibility import CategoryVisibility, KeptOff, hidden_category_ids, with_subcategories
+from tiktok_channel.models.catalog import OFF_TIKTOK, SkuRecord, SyncRun
 from tiktok_channel.models.ecwid_catalog import EcwidProduct
 from tiktok_channel.models.store import CatalogTarget, ProductCounts, Store, SyncState
 from tiktok_channel.schedule import cadence
@@ -61,9 +61,13 @@ def start_run(
             lift_freeze(services, store)
         # Stores connected before the pixel existed get it here, at their next full sync.
         set_up_pixel(services, store, ecwid_token=ecwid_token, tiktok_token=tiktok_token, profile=profile)
-        hidden = refresh_hidden(services, store_id, ecwid_token)
+        categories = refresh_categories(services, store_id, ecwid_token)
         run = SyncRun(
-            job_id=message.job_id, mode=message.mode, hidden_category_ids=sorted(hidden), started_at=_iso(services)
+            job_id=message.job_id,
+            mode=message.mode,
+            hidden_category_ids=sorted(categories.hidden),
+            kept_off_category_ids=sorted(categories.kept_off),
+            started_at=_iso(services),
         )
         services.catalog.put_run(store_id, run, services.clock())
     if run.finished_at is not None:
@@ -84,12 +88,24 @@ def start_run(
     return part.pages(message)
 
 
-def refresh_hidden(services: Services, store_id: int, ecwid_token: str) -> frozenset[int]:
-    """The store's hidden categories as Ecwid has them now, remembered for the events that follow."""
-    hidden = hidden_category_ids(services.ecwid().all_categories(store_id, ecwid_token))
-    if services.catalog.get_hidden_categories(store_id) != hidden:
-        services.catalog.put_hidden_categories(store_id, hidden)
-    return hidden
+def refresh_categories(services: Services, store_id: int, ecwid_token: str) -> CategoryVisibility:
+    """The store's hidden categories as Ecwid has them now, and those the merchant keeps off TikTok with their
+    subcategories as they are now, remembered for the events that follow."""
+    everything = services.ecwid().all_categories(store_id, ecwid_token)
+    switched = services.choices.kept_off_categories(store_id)
+    categories = CategoryVisibility(
+        hidden=hidden_category_ids(everything),
+        kept_off=with_subcategories(everything, switched) if switched else frozenset(),
+    )
+    if services.catalog.get_categories(store_id) != categories:
+        services.catalog.put_categories(store_id, categories)
+    return categories
+
+
+def remembered_categories(services: Services, store_id: int, ecwid_token: str) -> CategoryVisibility:
+    """What the last refresh found, or a refresh when nothing is remembered (disconnected since, or never read)."""
+    remembered = services.catalog.get_categories(store_id)
+    return remembered if remembered is not None else refresh_categories(services, store_id, ecwid_token)
 
 
 class FullSyncRun:
@@ -116,6 +132,11 @@ class FullSyncRun:
         self._writer = writer
         self._images = ImageSizeResolver(services, store.store_name)
         self._hidden = frozenset(run.hidden_category_ids)
+        # Products switched off are read again by each part: a switch made during a long sync is seen by its rest.
+        self._kept_off = KeptOff(
+            products=services.choices.kept_off_products(store.store_id),
+            categories=frozenset(run.kept_off_category_ids),
+        )
         self._remaining = remaining_seconds
         self._reserve = reserve
 
@@ -143,7 +164,9 @@ class FullSyncRun:
         return self._finish()
 
     def _take(self, products: list[EcwidProduct], *, page: int = 0) -> list[str]:
-        mappings = self._images.map_products(products, currency=self._target.currency, hidden=self._hidden)
+        mappings = self._images.map_products(
+            products, currency=self._target.currency, hidden=self._hidden, kept_off=self._kept_off
+        )
         return self._writer.take(products, mappings, page=page)
 
     def _continue(self, message: SyncMessage, offset: int) -> str:
@@ -226,8 +249,7 @@ class FullSyncRun:
 
     def _remove_unshown(self, seen: set[str], records: dict[str, SkuRecord]) -> None:
         """Replace mode: whatever else TikTok's catalog holds goes, e.g. SKUs an earlier connection left there."""
-        off = ("held_back", "excluded")
-        keep = {s for s in seen if not (s in records and records[s].status in off)} | self._writer.uploaded_now
+        keep = {s for s in seen if not (s in records and records[s].status in OFF_TIKTOK)} | self._writer.uploaded_now
         for item in self._writer.catalog_items():
             if item.sku_id not in keep and not self._writer.removing(item.sku_id):
                 self._writer.remove_listed(item.sku_id, records.get(item.sku_id))
@@ -241,6 +263,7 @@ def _counts(records: Iterable[SkuRecord]) -> ProductCounts:
         rejected=statuses.count("rejected"),
         held_back=statuses.count("held_back"),
         excluded=statuses.count("excluded"),
+        kept_off=statuses.count("kept_off"),
     )
 
 

@@ -116,8 +116,8 @@ class CatalogWriter:
         held_back: list[SkuRecord] = []  # and other records written as they are, without an upload
         for product, mapping in zip(products, mappings, strict=True):
             kept_off: list[tuple[SkuHeldBack, SkuStatus]] = [(h, "held_back") for h in mapping.held_back]
-            if mapping.excluded is not None:  # the store's own settings keep it off: one item for the product
-                kept_off.append((mapping.excluded, "excluded"))
+            if mapping.excluded is not None:  # the store's settings or the merchant keep it off: one item for it
+                kept_off.append((mapping.excluded, mapping.exclusion))
             produced = {u.sku_id for u in mapping.uploads} | {h.sku_id for h, _ in kept_off}
             seen.extend(self._take_uploads(mapping.uploads, existing, page, held_back))
             for held, status in kept_off:
@@ -285,8 +285,8 @@ class CatalogWriter:
 def _held_back(
     held: SkuHeldBack, record: SkuRecord | None, now: Callable[[], str], status: SkuStatus = "held_back"
 ) -> SkuRecord | None:
-    """The record of a SKU held back (or of a product the store's settings keep off, `status` "excluded"), or
-    None when the app holds it so already (nothing to write)."""
+    """The record of a SKU held back (or of a product kept off: `status` "excluded" by the store's settings, or
+    "kept_off" by the merchant), or None when the app holds it so already (nothing to write)."""
     reasons = [Reason(message=held.message)]
     if record is not None and record.status == status and record.reasons == reasons and not record.on_tiktok:
         return None

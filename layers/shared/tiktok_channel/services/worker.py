@@ -31,6 +31,8 @@ from tiktok_channel.models.messages import (
     QueueMessage,
     ReviewMessage,
     SyncMessage,
+    TikTokCheckMessage,
+    VisibilityMessage,
     decode_message,
 )
 from tiktok_channel.services.disconnect import run_cleanup, uninstall_store
@@ -38,7 +40,10 @@ from tiktok_channel.services.ecwid_events import too_old, uninstall_confirmed
 from tiktok_channel.services.purchases import send_purchase
 from tiktok_channel.services.reviews import check_reviews
 from tiktok_channel.services.sync import CatalogSync
+from tiktok_channel.services.sync_health import edit_done, hold_edit
 from tiktok_channel.services.sync_notices import note_waiting
+from tiktok_channel.services.tiktok_check import run_check
+from tiktok_channel.services.visibility import apply_visibility
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -146,12 +151,18 @@ def route(
     if isinstance(message, SyncMessage):
         return CatalogSync(services, remaining_seconds=remaining_seconds).run(message)
     if isinstance(message, EcwidEventMessage):
-        return apply_event(message=message) if apply_event else apply_ecwid_event(services, message)
+        outcome = apply_event(message=message) if apply_event else apply_ecwid_event(services, message)
+        edit_done(services, message)  # applied, or dropped for good (a repeat answers as the first did)
+        return outcome
     if isinstance(message, CleanupMessage):
         # Not dropped for another epoch: a connection taken down must be cleaned up after a reconnect too.
         return run_cleanup(services, message, remaining_seconds=remaining_seconds)
     if isinstance(message, ReviewMessage):
         return check_reviews(services, message)
+    if isinstance(message, TikTokCheckMessage):
+        return run_check(services, message, remaining_seconds=remaining_seconds)
+    if isinstance(message, VisibilityMessage):
+        return apply_visibility(services, message)
     raise MalformedMessage(f"no handler for {type(message).__name__}")
 
 
@@ -164,6 +175,7 @@ def handle_message(
         return CatalogWorker(lambda: services, None).handle(services, body, remaining_seconds=remaining_seconds)
     except Exception as failure:
         _give_back(services, body, receipt_handle, failure, receive_count)
+        hold_edit(services, body, at=services.clock())
         raise
 
 
@@ -176,6 +188,10 @@ class _CatalogBatch(SqsFifoPartialProcessor):
 
     def failure_handler(self, record: SQSRecord, exception: ExceptionInfo) -> FailureResponse:
         failure = exception[1]
+        # A catalog event failed or skipped behind its store's failed one waits: counted once per event id, from
+        # when the receiver queued it.
+        sent = record.raw_event.get("attributes", {}).get("SentTimestamp")
+        hold_edit(self._s, record.body, at=int(sent) / 1000 if sent else self._s.clock())
         try:
             if isinstance(failure, SQSFifoMessageGroupCircuitBreakerError):
                 # Skipped behind a failed record of the same store: back at once, so the store's group stays
