@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from tiktok_channel.catalog.freshness import refresh_due
 from tiktok_channel.catalog.visibility import CategoryVisibility, KeptOff, hidden_category_ids, with_subcategories
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
+metrics = Metrics()
 
 PRODUCTS_BY_ID = 100  # product ids per Ecwid products_by_id call
 
@@ -132,10 +134,12 @@ class FullSyncRun:
         self._writer = writer
         self._images = ImageSizeResolver(services, store.store_name)
         self._hidden = frozenset(run.hidden_category_ids)
-        # Products switched off are read again by each part: a switch made during a long sync is seen by its rest.
+        # Switches are read again by each part: a switch made during a long sync is seen by its rest (a category's
+        # job, which runs before the next part, remembers the categories kept off as they are now).
+        remembered = services.catalog.get_categories(store.store_id)
         self._kept_off = KeptOff(
             products=services.choices.kept_off_products(store.store_id),
-            categories=frozenset(run.kept_off_category_ids),
+            categories=remembered.kept_off if remembered is not None else frozenset(run.kept_off_category_ids),
         )
         self._remaining = remaining_seconds
         self._reserve = reserve
@@ -222,6 +226,10 @@ class FullSyncRun:
             ),
             counts,
         )
+        if self._run.started_at is not None:
+            # A full sync's duration, all its parts (the count of samples is the runs finished).
+            seconds = self._s.clock() - datetime.fromisoformat(self._run.started_at).timestamp()
+            metrics.add_metric(name="SyncRunSeconds", unit=MetricUnit.Seconds, value=max(0.0, seconds))
         logger.info(
             "Sync finished",
             extra={
