@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from sandboxes.ecwid_prices import with_shown_prices
 from sandboxes.tiktok_catalog import (
@@ -1079,7 +1079,10 @@ class FakeEcwid(_Faults):
         self._request("get_order", token)
         store = self._scoped(store_id, token, "read_orders")
         order = store.orders.get(order_id)
-        return EcwidOrder.model_validate(order) if order is not None else None
+        try:
+            return EcwidOrder.model_validate(order) if order is not None else None
+        except ValidationError:  # as the adapter says it
+            raise EcwidError(f"Ecwid's answer to /orders/{order_id} had an unexpected shape") from None
 
     def get_app_storage(self, store_id: int, token: str, key: str) -> str | None:
         self._request("get_app_storage", token)

@@ -139,7 +139,7 @@ def purchase_event(
     contents = [
         {"content_id": item.sku_id, "content_name": item.name[:150], "price": item.price, "quantity": item.quantity}
         for item in order.items
-        if item.quantity > 0
+        if item.quantity > 0 and item.product_id is not None  # an item of no product has no catalog sku_id
     ]
     return {
         "event": event_name,

@@ -35,7 +35,9 @@ class EcwidWebhookBody(BaseModel):
         value = (self.data or {}).get("orderId")
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if isinstance(value, str) and 0 < len(value) <= MAX_ORDER_ID and value.isprintable() and value.strip() == value:
+        if not isinstance(value, str) or value in (".", ".."):  # a path's dot segment: GET /orders/.. is no order
+            return None
+        if 0 < len(value) <= MAX_ORDER_ID and value.isprintable() and value.strip() == value:
             return value
         return None
 

@@ -34,15 +34,15 @@ class OrderItem(_OrderModel):
     """`items[]`: `price` is the unit price with options (gross in gross-price stores), before discounts;
     `combinationId` is present when the chosen options match a variation."""
 
-    product_id: int
+    product_id: int | None = None  # None for an item typed into the order, of no product (no catalog sku)
     combination_id: int | None = None
     name: str = ""
     quantity: int = Field(default=1, ge=0)
     price: float = 0.0
 
-    @field_validator("combination_id", mode="before")
+    @field_validator("product_id", "combination_id", mode="before")
     @classmethod
-    def _no_zero_combination(cls, value: object) -> object:
+    def _no_zero_id(cls, value: object) -> object:
         return None if value in (0, "0", "") else value
 
     @property

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tiktok_channel.errors import EcwidAccessLost, TikTokRequestRejected
+from tiktok_channel.errors import EcwidAccessLost, EcwidError, TikTokRequestRejected, TransientError
 from tiktok_channel.models.pixel import PixelFailure, PixelState, PurchaseRecord
 from tiktok_channel.pixel_events import purchase_event, purchase_event_id, server_events_default
 from tiktok_channel.services.sync_notices import stop_when_access_lost
@@ -77,17 +77,9 @@ def _handle(services: Services, store: Store, connection: TikTokConnection, orde
         _note_failure(services, store_id, "orders_scope_missing", _SCOPE_MISSING, now, order_id)
         return _outcome("orders scope missing", store_id)
 
-    ecwid_token = services.cipher.decrypt(store.ecwid_token or b"", store_id=store_id, field="ecwid_token")
-    try:
-        order = services.ecwid().get_order(store_id, ecwid_token, order_id)
-    except EcwidAccessLost as lost:
-        if lost.error_code != MISSING_SCOPE:
-            raise
-        _note_failure(services, store_id, "orders_scope_missing", _SCOPE_MISSING, now, order_id)
-        return _outcome("orders scope missing", store_id)
-    if order is None:
-        # Not this store's order (the webhook's storeId is not signed), or deleted since: nothing to send.
-        return _outcome("unknown order", store_id)
+    order = _read_order(services, store, order_id, now)
+    if isinstance(order, str):
+        return order
     if not order.paid:
         return _outcome("not paid", store_id)
     placed = order.create_timestamp or int(now)
@@ -108,6 +100,30 @@ def _handle(services: Services, store: Store, connection: TikTokConnection, orde
         _note_failure(services, store_id, "purchase_expired", _EXPIRED, now, order_id)
         return _outcome("expired", store_id)
     return _send(services, store, order, record, now)
+
+
+def _read_order(services: Services, store: Store, order_id: str, now: float) -> EcwidOrder | str:
+    """The order as Ecwid has it now, or the outcome when there is none to send (unknown, unreadable, no scope)."""
+    store_id = store.store_id
+    ecwid_token = services.cipher.decrypt(store.ecwid_token or b"", store_id=store_id, field="ecwid_token")
+    try:
+        order = services.ecwid().get_order(store_id, ecwid_token, order_id)
+    except EcwidAccessLost as lost:
+        if lost.error_code != MISSING_SCOPE:
+            raise
+        _note_failure(services, store_id, "orders_scope_missing", _SCOPE_MISSING, now, order_id)
+        return _outcome("orders scope missing", store_id)
+    except EcwidError as error:
+        if isinstance(error, TransientError):
+            raise
+        # An answer another try would not change (its shape, a 400): retried, it would hold the store's queue group,
+        # catalog edits included, for hours. A later webhook of the order reads it again.
+        _note_failure(services, store_id, "order_unreadable", _UNREADABLE, now, order_id)
+        return _outcome("unreadable order", store_id)
+    if order is None:
+        # Not this store's order (the webhook's storeId is not signed), or deleted since: nothing to send.
+        return _outcome("unknown order", store_id)
+    return order
 
 
 def _send(services: Services, store: Store, order: EcwidOrder, record: PurchaseRecord, now: float) -> str:
@@ -150,6 +166,10 @@ def _send(services: Services, store: Store, order: EcwidOrder, record: PurchaseR
 _SCOPE_MISSING = (
     "The app cannot read your orders yet, so purchases are not sent to TikTok from the server. Open the app's page "
     "in your Ecwid admin and press Grant access to allow reading orders."
+)
+_UNREADABLE = (
+    "Ecwid answered an order in a form the app could not read, so its purchase was not sent to TikTok. Nothing to do; "
+    "if this keeps happening, contact support with the order number."
 )
 _EXPIRED = (
     "TikTok could not be reached for 48 hours, so a purchase was not sent: sending it later could count it twice. "
