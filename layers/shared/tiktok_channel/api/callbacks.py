@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 
 from tiktok_channel.api.http import HTML, REDIRECT, answers, redirect
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
+metrics = Metrics()
 
 NOTICE = "tiktok_notice"
 # What a TikTok callback route answers (its OpenAPI `responses=`): a redirect, or a plain page for each refusal.
@@ -45,6 +46,7 @@ def callback_answer(
         return redirect(with_notice(services.settings.app_page_url(store_id), refused.code))
     except Exception:
         logger.exception("Unexpected failure")
+        metrics.add_metric(name="UnexpectedFailure", unit="Count", value=1)  # the function's errors alarm
         return plain_answer(services, 500, title, _FAILED)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tiktok_channel.ports import Services
 
 logger = Logger(child=True)
+metrics = Metrics()
 
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
 
@@ -50,6 +51,8 @@ def _error_answer(error: Exception) -> Response[str]:
     refusal = _refusal(error)
     if refusal is None:
         logger.exception("Unexpected failure")
+        # Counted for the function's errors alarm (README, "Runbook", FunctionErrors): Lambda's Errors miss it.
+        metrics.add_metric(name="UnexpectedFailure", unit="Count", value=1)
         return _error_response(500, "internal_error", "Something went wrong on our side. Try again in a minute.")
     logger.info("Request refused", extra={"code": refusal.code, "status": refusal.status})
     fields = refusal.fields if isinstance(refusal, InvalidFields) else None

@@ -98,6 +98,7 @@ def _handle(services: Services, store: Store, connection: TikTokConnection, orde
     elif now - record.first_attempt_at > DEDUPLICATION_WINDOW_SECONDS:
         services.pixels.put_purchase(store_id, record.model_copy(update={"state": "expired"}), at=now)
         _note_failure(services, store_id, "purchase_expired", _EXPIRED, now, order_id)
+        metrics.add_metric(name="PurchaseExpired", unit=MetricUnit.Count, value=1)
         return _outcome("expired", store_id)
     return _send(services, store, order, record, now)
 

@@ -113,6 +113,7 @@ class CatalogSync:
         self._s.stores.add_counts(store.store_id, store.epoch, writer.count_changes, now=_iso(self._s.clock()))
         if writer.tiktok_accepted:
             clear_refusal(self._s, store)
+        metrics.add_metric(name="EventsApplied", unit=MetricUnit.Count, value=1)
         return "applied"
 
     def _category_changed(

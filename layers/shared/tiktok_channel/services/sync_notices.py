@@ -216,6 +216,11 @@ def _stop(services: Services, store: Store, status: StoreStatus, notice: Notice)
     except ConcurrentUpdate:
         return  # reconnected or disconnected meanwhile: this connection's state is no longer the store's
     metrics.add_metric(name="SyncStopped", unit=MetricUnit.Count, value=1)
+    # One metric name per transition (alarms StoresNeedingReconnectAlarm, StoresLosingEcwidAccessAlarm).
+    if status == "reconnect_needed":
+        metrics.add_metric(name="StoresNeedingReconnect", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="StoresLosingEcwidAccess", unit=MetricUnit.Count, value=1)
     logger.warning("Store sync stopped", extra={"store_id": store.store_id, "status": status})
 
 

@@ -236,6 +236,7 @@ def _wait(services: Services, failure: BaseException, receive_count: int, *, sto
         logger.warning("Catalog work failed for now; tried again later", extra=details)
     else:
         logger.error("Catalog work failed unexpectedly; tried again later", extra=details, exc_info=failure)
+        metrics.add_metric(name="UnexpectedFailure", unit=MetricUnit.Count, value=1)  # the worker's errors alarm
     return wait
 
 
