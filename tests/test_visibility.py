@@ -143,6 +143,8 @@ def test_bad_requests_change_nothing_and_another_stores_session_is_refused(stack
         {"product_ids": ["1"], "show": False},
         {"product_ids": [tee], "show": "no"},
         {"product_ids": list(range(1, 502)), "show": False},
+        {"product_ids": [2**63], "show": False},
+        {"category_id": 2**64, "show": True},
     ):
         assert put(stack, session, body).status_code == 400, body
     assert_error(put(stack, other_session, {"product_ids": [tee], "show": False}), 403, "wrong_store")

@@ -136,10 +136,12 @@ class VisibilityRequest(_Request):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    product_ids: list[Annotated[int, Field(gt=0, strict=True)]] | None = Field(
+    # Ecwid's ids are 64-bit at most: a larger number is no product or category of Ecwid's (a 400, not a request
+    # Ecwid would refuse as malformed).
+    product_ids: list[Annotated[int, Field(gt=0, lt=2**63, strict=True)]] | None = Field(
         default=None, min_length=1, max_length=500
     )
-    category_id: int | None = Field(default=None, gt=0, strict=True)
+    category_id: int | None = Field(default=None, gt=0, lt=2**63, strict=True)
     show: bool = Field(strict=True)
 
     @model_validator(mode="after")
