@@ -11,7 +11,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test test-fast lint typecheck validate build pytest bench chaos clean
+.PHONY: run test test-fast lint typecheck validate build pytest bench chaos cost clean
 
 run: $(VENV)/.installed
 	$(PY) -m localrun
@@ -70,6 +70,11 @@ bench: $(VENV)/.installed
 	$(PY) -m bench
 	$(PY) -m bench.webhook
 	$(PY) -m bench.imports
+
+# What a fleet costs: a 100-product store measured through the local stack (~20 s), priced with
+# bench/prices.json; writes bench/results/cost.md and cost.json.
+cost: $(VENV)/.installed
+	$(PY) -m bench.cost
 
 # The reliability run: 10 stores, 700 changes and 90 orders, their webhooks shuffled and duplicated, faults on.
 chaos: $(VENV)/.installed

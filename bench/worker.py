@@ -148,6 +148,24 @@ class DynamoCalls:
         }
 
 
+class AwsCalls:
+    """This process's AWS calls of every service, by `service.Operation` (kms.Decrypt, sqs.SendMessage, …), as the
+    handler makes them: `make cost` prices them. The pollers standing in for Lambda's SQS trigger use a session of
+    their own, so their receives and deletes are not among them."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def install(self, session: boto3.session.Session) -> None:
+        session.events.register("after-call", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def summary(self) -> dict[str, int]:
+        return dict(sorted(self.calls.items()))
+
+
 class _Deliveries(logging.Handler):
     """Reads localrun's poller log: batches delivered, messages that failed, invocations that raised."""
 
@@ -289,6 +307,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     boto3.setup_default_session(region_name=resources.region)
     assert boto3.DEFAULT_SESSION is not None
     writes.install(boto3.DEFAULT_SESSION)
+    aws_calls = AwsCalls()
+    aws_calls.install(boto3.DEFAULT_SESSION)
     deliveries = _Deliveries()
     triggers_log = logging.getLogger("localrun.triggers")
     triggers_log.setLevel(logging.INFO)
@@ -348,6 +368,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         "ru_maxrss_mb": round(ru_maxrss_mb(), 1),
         "rss": sampler.summary(),
         "dynamodb": writes.summary(),
+        "aws_calls": aws_calls.summary(),
         "engine_catalog_items_written": catalog_items_written(),
         "deliveries": {
             "batches": deliveries.batches,
