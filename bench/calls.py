@@ -15,11 +15,15 @@ from typing import Any
 from sandboxes.common import RecordedCall
 
 _ECWID_API = re.compile(r"^/api/v3/\d+/(?P<what>profile|categories|products)/?$")
+_ECWID_STORAGE = re.compile(r"^/api/v3/\d+/storage/")
 _TIKTOK = "/open_api/v1.3"
 TIKTOK_ENDPOINTS = {
     "/catalog/product/upload/": "tiktok upload",
     "/catalog/product/delete/": "tiktok delete",
     "/catalog/product/log/": "tiktok feed log",
+    # The catalog bound to the pixel (journey 7): looked up, then bound, once per connection.
+    "/catalog/eventsource_bind/get/": "tiktok pixel binding",
+    "/catalog/eventsource/bind/": "tiktok pixel binding",
 }
 
 
@@ -31,6 +35,8 @@ def ecwid_endpoint(call: RecordedCall) -> str | None:
     match = _ECWID_API.match(call.path)
     if match and call.method == "GET":
         return f"ecwid {match.group('what')}"
+    if _ECWID_STORAGE.match(call.path) and call.method in ("PUT", "POST", "DELETE"):
+        return "ecwid storage writes"  # the pixel's storefront config (journey 7)
     path = re.sub(r"/\d+", "/{id}", call.path)
     return f"ecwid other: {call.method} {path}"
 

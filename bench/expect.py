@@ -108,6 +108,12 @@ class Expectation:
                 "formula": f"⌈{self.categories} categories/100⌉",
             },
             "ecwid products": {"bound": math.ceil(self.products / 100), "formula": f"⌈{self.products} products/100⌉"},
+            "ecwid storage writes": {
+                "bound": 1 if self.mode == "replace" else 0,
+                "formula": "1 at a connect's first sync (the pixel's storefront config), 0 once written"
+                if self.mode == "replace"
+                else "0 (the pixel's storefront config is written once)",
+            },
             "tiktok upload": {
                 "bound": uploads,
                 "formula": f"⌈{len(self.upserts)} SKUs to upsert/{self.batch_size}⌉" + self.extra_formula,
@@ -117,6 +123,12 @@ class Expectation:
             "tiktok status reads": {
                 "bound": status_reads,
                 "formula": f"⌈{self.pending} pending SKUs/{STATUS_BATCH}⌉ (TikTok answers at most 500 items a call)",
+            },
+            "tiktok pixel binding": {
+                "bound": 2 if self.mode == "replace" else 0,
+                "formula": "a lookup and a bind at a connect's first sync"
+                if self.mode == "replace"
+                else "0 (bound once)",
             },
             "tiktok listing reads": {
                 "bound": listing,

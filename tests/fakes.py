@@ -1084,10 +1084,6 @@ class FakeEcwid(_Faults):
         except ValidationError:  # as the adapter says it
             raise EcwidError(f"Ecwid's answer to /orders/{order_id} had an unexpected shape") from None
 
-    def get_app_storage(self, store_id: int, token: str, key: str) -> str | None:
-        self._request("get_app_storage", token)
-        return self._store(store_id, token).storage.get(key)
-
     def put_app_storage(self, store_id: int, token: str, key: str, value: str) -> None:
         self._request("put_app_storage", token)
         self._scoped(store_id, token, "update_store_profile").storage[key] = value

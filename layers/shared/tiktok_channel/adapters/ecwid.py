@@ -144,15 +144,6 @@ class EcwidClient:
         except EcwidNotFound:
             return None
 
-    def get_app_storage(self, store_id: int, token: str, key: str) -> str | None:
-        """The app's value under `key` in the store's app storage, None when absent (ecwid-api.md, "App storage")."""
-        try:
-            answer = self._get_json(store_id, f"/storage/{quote(key, safe='')}", token)
-        except EcwidNotFound:
-            return None
-        value = answer.get("value") if isinstance(answer, dict) else None
-        return value if isinstance(value, str) else None
-
     def put_app_storage(self, store_id: int, token: str, key: str, value: str) -> None:
         """Create or replace `key` (scope `update_store_profile`); the raw value is the body, as Ecwid's own Java
         client sends it (the current docs' `{"value"}` form is unconfirmed: ecwid-api.md)."""

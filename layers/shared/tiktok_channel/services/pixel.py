@@ -73,7 +73,7 @@ def set_up_pixel(
     try:
         if "update_store_profile" not in store.ecwid_scope.split():
             raise EcwidAccessLost("update_store_profile not granted", status=403, error_code=MISSING_SCOPE)
-        _put_public_config(services, store, ecwid_token, wanted)
+        _put_public_config(services, store, ecwid_token, wanted, written=pixel.public_config)
         changes["public_config"] = wanted
     except EcwidAccessLost as lost:
         if lost.error_code != MISSING_SCOPE:
@@ -196,11 +196,14 @@ def _grant_access_url(services: Services, base_url: str) -> str:
     return f"{str(services.settings.ecwid_oauth_url).rstrip('/')}/authorize?{query}"
 
 
-def _put_public_config(services: Services, store: Store, ecwid_token: str, wanted: str | None) -> None:
-    ecwid = services.ecwid()
-    present = ecwid.get_app_storage(store.store_id, ecwid_token, PUBLIC_CONFIG_KEY)
-    if present == wanted:
+def _put_public_config(
+    services: Services, store: Store, ecwid_token: str, wanted: str | None, *, written: str | None
+) -> None:
+    """Write (or delete) the public value unless the app last wrote exactly that: the app's storage is its own (no
+    other app or the merchant can change it), so a sync that changes nothing costs no Ecwid call."""
+    if written == wanted:
         return
+    ecwid = services.ecwid()
     if wanted is None:
         ecwid.delete_app_storage(store.store_id, ecwid_token, PUBLIC_CONFIG_KEY)
     else:
