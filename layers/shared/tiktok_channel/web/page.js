@@ -54,7 +54,11 @@
     + "products to TikTok; TikTok then reviews them, which can take up to several hours.";
 
   const RENEW_BEFORE_MS = 5 * 60 * 1000;
-  const STATUSES = ["listed", "pending", "rejected", "held_back", "excluded"];
+  const STATUSES = ["listed", "pending", "rejected", "held_back", "excluded", "kept_off"];
+  // The lists whose products the merchant can switch ("Show on TikTok"), and what the switch does there.
+  const STEERABLE = ["listed", "pending", "rejected", "held_back", "kept_off"];
+  const MAX_PER_SWITCH = 500; // product ids per PUT …/products/visibility
+  const REFRESH_AFTER_SWITCH_MS = [3000, 10000]; // the queued job applies the switch within seconds
   const LISTS = {
     listed: { title: "Listed products", help: "Approved by TikTok and shown in your TikTok catalog." },
     pending: {
@@ -71,6 +75,11 @@
       help: "These products were not sent to TikTok. Fix what each one says in your Ecwid admin, "
         + "then click Sync Products.",
     },
+    kept_off: {
+      title: "Products kept off by you",
+      help: "You switched these products, or their category, off TikTok: they stay off through every edit and sync "
+        + "until you show them again. One line per product, whatever its variations.",
+    },
     excluded: {
       title: "Products kept off by your store settings",
       help: "Disabled products, and products only in hidden categories: shoppers do not see them, so TikTok does "
@@ -80,6 +89,8 @@
   const WHAT_TO_DO = {
     rejected: "Check TikTok’s advertising policies, fix the product in your Ecwid admin, then click Sync Products.",
     held_back: "Fix the product in your Ecwid admin (Catalog → Products), then click Sync Products.",
+    kept_off: "Select it and click Show on TikTok; for a category you keep off, choose it below and click Show "
+      + "them again.",
     excluded: "If it should be on TikTok, enable it in Ecwid, or show one of its categories (or add it to a shown "
       + "category); the change reaches TikTok at once.",
   };
@@ -124,6 +135,12 @@
   let ecwidReady = false;
   let pixelAsked = 0; // the latest pixel request: an older answer arriving later is not shown
   let pixelSaving = 0; // switch changes still waiting for their answer
+  const selected = new Set(); // product ids selected in the list shown (a product's variations share its id)
+  let switching = false; // a "Show on TikTok" switch waiting for its answers
+  let switchRefreshTimers = [];
+  let categories = null; // GET …/categories, once connected
+  let categoriesAsked = 0;
+  let lastCheckState = null; // the last "Check with TikTok" job's state the page showed
 
   class ApiError extends Error {
     constructor(message, code, httpStatus, fields) {
@@ -329,7 +346,10 @@
   }
   function schedule() {
     window.clearTimeout(pollTimer);
-    const active = status && (status.sync.state !== "idle" || status.storefront.state === "connecting");
+    const check = status && status.tiktok_counts && status.tiktok_counts.check;
+    const checking = Boolean(check && check.state !== "done");
+    const active = status
+      && (status.sync.state !== "idle" || status.storefront.state === "connecting" || checking);
     pollTimer = window.setTimeout(refresh, active ? 2000 : 30000);
   }
 
@@ -383,8 +403,13 @@
     if (listStatus && lastCounts !== null && counts !== lastCounts) openList(listStatus, false);
     lastCounts = counts;
 
+    show("cat", connected);
+    if (connected && categories === null) loadCategories();
+    if (!connected) categories = null;
+
     show("sync", Boolean(tiktok));
     renderSync(next.sync, connected);
+    renderHealth(next, connected);
     // The "Sync finished" line holds only for the status it was written for: later edits or reviews clear it.
     const fingerprint = JSON.stringify([next.status, next.products, next.sync.last_finished_at, next.sync.state]);
     if (finishedShownFor === "") finishedShownFor = fingerprint;
@@ -468,8 +493,17 @@
 
   // -- product lists ----------------------------------------------------------------------------
   async function openList(key, focus) {
+    if (key !== listStatus) {
+      selected.clear();
+      say("steer-message", "");
+    }
     listStatus = key;
     listCursor = null;
+    const steerable = STEERABLE.includes(key) && Boolean(status && status.status === "connected");
+    show("steer", steerable);
+    // In the list of products kept off, the switch brings them back; in every other list it keeps them off.
+    show("keep-off", key !== "kept_off");
+    show("show-on", key === "kept_off");
     for (const button of document.querySelectorAll(".tt-count")) {
       button.setAttribute("aria-pressed", button.dataset.status === key ? "true" : "false");
     }
@@ -495,15 +529,58 @@
     }
     if (key !== listStatus) return; // another list was opened meanwhile
     const list = byId("list-items");
-    for (const item of page.items) list.append(productItem(item));
+    if (!listCursor) list.replaceChildren(); // a first page: what an earlier load of this list left goes
+    for (const item of page.items) list.append(productItem(item, key));
+    if (!listCursor) {
+      // Reloaded (the counts moved): a selected product no longer in the list is no longer selected.
+      const shown = new Set(shownProductIds());
+      for (const id of [...selected]) if (!shown.has(id)) selected.delete(id);
+    }
     listCursor = page.next_cursor || null;
+    renderSelection();
     show("list-more", Boolean(listCursor));
     show("list-empty", list.children.length === 0);
     resize();
   }
 
-  function productItem(item) {
+  function productItem(item, key) {
     const li = document.createElement("li");
+    const body = productBody(item);
+    const id = Number(item.product_id);
+    if (!STEERABLE.includes(key) || !Number.isInteger(id) || byId("steer").hidden) {
+      li.append(...body.childNodes);
+      return li;
+    }
+    const name = item.title || `product ${item.product_id}`;
+    li.className = "tt-row";
+    li.dataset.productId = String(id);
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.className = "tt-row-check";
+    box.dataset.productId = String(id);
+    box.checked = selected.has(id);
+    box.setAttribute("aria-label", `Select ${name}${item.sku_id && String(item.sku_id) !== String(id)
+      ? ` (SKU ${item.sku_id})` : ""}`);
+    box.addEventListener("change", () => {
+      if (box.checked) selected.add(id);
+      else selected.delete(id);
+      renderSelection();
+    });
+    const showing = key === "kept_off";
+    const quick = document.createElement("button");
+    quick.type = "button";
+    quick.className = "tt-row-action";
+    quick.textContent = showing ? "Show on TikTok" : "Keep off TikTok";
+    quick.setAttribute("aria-label", showing ? `Show ${name} on TikTok` : `Keep ${name} off TikTok`);
+    quick.addEventListener("click", () => switchProducts([id], showing, quick));
+    body.className = "tt-row-body";
+    body.append(quick);
+    li.append(box, body);
+    return li;
+  }
+
+  function productBody(item) {
+    const li = document.createElement("div");
     const title = document.createElement("span");
     title.className = "tt-item-title";
     title.textContent = item.title || `Product ${item.product_id}`;
@@ -564,6 +641,364 @@
     return result;
   }
 
+
+  // -- "Show on TikTok": the merchant's switch for products and categories --------------------------
+  function shownProductIds() {
+    const ids = [];
+    for (const box of byId("list-items").querySelectorAll(".tt-row-check")) {
+      const id = Number(box.dataset.productId);
+      if (!ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  function plural(count, one, many) {
+    return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+  }
+
+  function renderSelection() {
+    const shown = shownProductIds();
+    for (const box of byId("list-items").querySelectorAll(".tt-row-check")) {
+      box.checked = selected.has(Number(box.dataset.productId));
+    }
+    const chosen = shown.filter((id) => selected.has(id)).length;
+    const all = byId("select-all");
+    all.checked = shown.length > 0 && chosen === shown.length;
+    all.indeterminate = chosen > 0 && chosen < shown.length;
+    all.disabled = shown.length === 0 || switching;
+    const none = selected.size === 0;
+    byId("keep-off").disabled = none || switching;
+    byId("show-on").disabled = none || switching;
+    const showing = listStatus === "kept_off";
+    setText("steer-hint", none
+      ? `Select products (or Select all shown) to ${showing ? "show them on TikTok again" : "keep them off TikTok"}.`
+      : `${plural(selected.size, "product", "products")} selected, each with all its variations.`);
+    resize();
+  }
+
+  byId("select-all").addEventListener("change", () => {
+    const on = byId("select-all").checked;
+    for (const id of shownProductIds()) {
+      if (on) selected.add(id);
+      else selected.delete(id);
+    }
+    renderSelection();
+  });
+  byId("keep-off").addEventListener("click", () => switchProducts([...selected], false, byId("keep-off")));
+  byId("show-on").addEventListener("click", () => switchProducts([...selected], true, byId("show-on")));
+
+  function switchedText(count, show) {
+    if (count === 0) {
+      return show ? "Nothing changed: those products were not kept off by you."
+        : "Nothing changed: those products were already kept off TikTok.";
+    }
+    const products = plural(count, "product", "products");
+    return show ? `${products} will come back to TikTok within a minute (TikTok reviews them again).`
+      : `${products} will leave TikTok within a minute.`;
+  }
+
+  // One PUT per 500 products; what went through is said even when a later part fails.
+  async function switchProducts(ids, show, button) {
+    if (!ids.length || switching) return;
+    switching = true;
+    busy(button, true);
+    renderSelection();
+    say("steer-message", show ? "Showing on TikTok…" : "Keeping off TikTok…");
+    let updated = 0;
+    let sent = 0;
+    try {
+      for (let start = 0; start < ids.length; start += MAX_PER_SWITCH) {
+        const part = ids.slice(start, start + MAX_PER_SWITCH);
+        const answer = await api("PUT", `${base}/products/visibility`, { product_ids: part, show });
+        updated += Number(answer.updated) || 0;
+        sent += part.length;
+        markSwitched(part, show);
+      }
+      const text = switchedText(updated, show);
+      say("steer-message", text);
+      announce(text);
+      for (const id of ids) selected.delete(id);
+      refreshSoon();
+    } catch (error) {
+      const done = sent ? `${switchedText(updated, show)} The other ${plural(ids.length - sent, "product was",
+        "products were")} not switched: ` : "";
+      say("steer-message", `${done}${error.message}`, true);
+      if (sent) refreshSoon();
+    } finally {
+      switching = false;
+      busy(button, false);
+      renderSelection();
+    }
+  }
+
+  // Until the lists reload, each switched row says what happens to it.
+  function markSwitched(ids, show) {
+    const wanted = new Set(ids);
+    for (const row of byId("list-items").querySelectorAll("li.tt-row")) {
+      if (!wanted.has(Number(row.dataset.productId)) || row.querySelector(".tt-row-note")) continue;
+      const note = document.createElement("p");
+      note.className = "tt-row-note";
+      note.textContent = show ? "Coming back to TikTok" : "Leaving TikTok";
+      row.querySelector(".tt-row-body").append(note);
+      for (const control of row.querySelectorAll("button")) control.disabled = true;
+    }
+  }
+
+  function refreshSoon() {
+    for (const timer of switchRefreshTimers) window.clearTimeout(timer);
+    switchRefreshTimers = REFRESH_AFTER_SWITCH_MS.map((ms) => window.setTimeout(() => {
+      refresh();
+      loadCategories();
+    }, ms));
+  }
+
+  async function loadCategories() {
+    const asked = ++categoriesAsked;
+    try {
+      const answer = await api("GET", `${base}/categories`);
+      if (asked !== categoriesAsked) return;
+      categories = answer.items || [];
+      renderCategories();
+    } catch (error) {
+      if (asked !== categoriesAsked) return;
+      if (categories === null) categories = [];
+      say("cat-message", `We could not load your categories: ${error.message}`, true);
+    }
+  }
+
+  // "Parent › Child", so a subcategory is told apart from another of the same name.
+  function categoryPath(category, byKey) {
+    const names = [category.name || `Category ${category.id}`];
+    let parent = byKey.get(category.parent_id);
+    for (let depth = 0; parent && depth < 10; depth += 1) {
+      names.unshift(parent.name || `Category ${parent.id}`);
+      parent = byKey.get(parent.parent_id);
+    }
+    return names.join(" › ");
+  }
+
+  function renderCategories() {
+    const select = byId("cat-select");
+    const before = select.value;
+    const byKey = new Map(categories.map((category) => [category.id, category]));
+    const options = categories
+      .map((category) => ({ category, path: categoryPath(category, byKey) }))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    const first = document.createElement("option");
+    first.value = "";
+    first.textContent = categories.length ? "Choose a category" : "Your store has no categories";
+    select.replaceChildren(first, ...options.map(({ category, path }) => {
+      const option = document.createElement("option");
+      option.value = String(category.id);
+      const notes = [];
+      if (category.hidden) notes.push("hidden in Ecwid");
+      if (category.kept_off) notes.push("kept off TikTok by you");
+      option.textContent = notes.length ? `${path} (${notes.join("; ")})` : path;
+      return option;
+    }));
+    if (before && byKey.has(Number(before))) select.value = before;
+    renderCategoryChoice();
+  }
+
+  function chosenCategory() {
+    const id = Number(byId("cat-select").value);
+    return (categories || []).find((category) => category.id === id) || null;
+  }
+
+  function renderCategoryChoice() {
+    const category = chosenCategory();
+    let text = "";
+    if (category && category.kept_off) {
+      text = "You keep this category’s products off TikTok, and products you add to it later too.";
+    } else if (category && category.hidden) {
+      text = "Hidden in your Ecwid store: its products are off TikTok already, unless they are also in a shown "
+        + "category. Keeping it off as well keeps them off if you show it in Ecwid later.";
+    } else if (category) {
+      text = "Its products go to TikTok.";
+    }
+    setText("cat-state", text);
+    byId("cat-off").disabled = !category || category.kept_off;
+    byId("cat-on").disabled = !category || !category.kept_off;
+    resize();
+  }
+  byId("cat-select").addEventListener("change", () => {
+    say("cat-message", "");
+    renderCategoryChoice();
+  });
+
+  async function switchCategory(show) {
+    const category = chosenCategory();
+    if (!category) return;
+    const button = byId(show ? "cat-on" : "cat-off");
+    const name = `“${category.name}”`;
+    busy(button, true);
+    say("cat-message", show ? "Showing on TikTok…" : "Keeping off TikTok…");
+    try {
+      const answer = await api("PUT", `${base}/products/visibility`, { category_id: category.id, show });
+      const count = Number(answer.updated) || 0;
+      const products = plural(count, "product", "products");
+      const text = show
+        ? `${name} is shown on TikTok again: its ${products} come back within a minute, except those you keep off `
+          + "one by one or that are only in hidden categories."
+        : `${name} is kept off TikTok: its ${products} leave TikTok within a minute (those also in a shown `
+          + "category stay), and products you add to it later stay off.";
+      say("cat-message", text);
+      announce(text);
+      category.kept_off = !show;
+      renderCategories();
+      refreshSoon();
+    } catch (error) {
+      say("cat-message", error.message, true);
+    } finally {
+      busy(button, false);
+      renderCategoryChoice();
+    }
+  }
+  byId("cat-off").addEventListener("click", () => switchCategory(false));
+  byId("cat-on").addEventListener("click", () => switchCategory(true));
+
+  // -- the sync's health and TikTok's own counts ----------------------------------------------------
+  function relativeTime(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return "";
+    const seconds = (date.getTime() - Date.now()) / 1000;
+    const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
+    try {
+      const words = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+      for (const [unit, size] of units) {
+        if (Math.abs(seconds) >= size) return words.format(Math.round(seconds / size), unit);
+      }
+      return words.format(0, "minute");
+    } catch (error) {
+      return "";
+    }
+  }
+  // "5 minutes ago (May 1, 2026, 6:02 AM UTC)": relative first, the time itself beside it.
+  function whenText(iso) {
+    const relative = relativeTime(iso);
+    return relative ? `${relative} (${formatTime(iso)})` : formatTime(iso);
+  }
+
+  function renderHealth(next, connected) {
+    const sync = next.sync || {};
+    show("health", connected);
+
+    const stalled = connected && Boolean(sync.stalled);
+    show("stalled", stalled);
+    if (stalled) {
+      setText("stalled-message", sync.stall_message || "Your sync has not moved for a while.");
+      const times = [];
+      if (sync.stalled_since) times.push(`No progress since ${whenText(sync.stalled_since)}.`);
+      if (sync.restart_at) {
+        times.push(`From ${formatTime(sync.restart_at)} it is taken as lost: Sync Products or the next scheduled `
+          + "sync starts it afresh.");
+      }
+      setText("stalled-times", times.join(" "));
+    }
+    byId("stalled-sync").disabled = !connected;
+
+    const waiting = Number(sync.waiting_edits) || 0;
+    setText("health-waiting", waiting ? plural(waiting, "edit", "edits") : "None");
+    show("health-waiting-text", waiting > 0);
+    if (waiting) {
+      const since = sync.oldest_waiting_at ? ` The oldest has waited since ${whenText(sync.oldest_waiting_at)}.` : "";
+      setText("health-waiting-text", `Changes from your Ecwid store that have not reached TikTok yet: they are kept `
+        + `and sent as soon as TikTok takes them.${since}`);
+    }
+    const paused = sync.paused_until && Date.parse(sync.paused_until) > Date.now() ? sync.paused_until : null;
+    show("health-paused", Boolean(paused));
+    if (paused) {
+      setText("health-paused", `TikTok asked us to wait until ${formatTime(paused)} (${relativeTime(paused)}): it `
+        + "limits how often apps may call it. Nothing you change is lost; your edits go to TikTok then.");
+    }
+
+    const counts = next.tiktok_counts || null;
+    const read = Boolean(counts && counts.checked_at);
+    show("counts-none", !read);
+    show("counts-table", read);
+    const products = next.products || {};
+    const ours = {
+      listed: Number(products.listed) || 0,
+      pending: Number(products.pending) || 0,
+      rejected: Number(products.rejected) || 0,
+    };
+    if (read) {
+      const theirs = {
+        approved: Number(counts.approved) || 0,
+        processing: Number(counts.processing) || 0,
+        rejected: Number(counts.rejected) || 0,
+      };
+      setText("counts-caption", `TikTok’s counts as read ${whenText(counts.checked_at)}; this app’s as they stand now.`);
+      setText("tt-approved", theirs.approved.toLocaleString());
+      setText("tt-processing", theirs.processing.toLocaleString());
+      setText("tt-rejected", theirs.rejected.toLocaleString());
+      setText("tt-total", (theirs.approved + theirs.processing + theirs.rejected).toLocaleString());
+      setText("our-listed", ours.listed.toLocaleString());
+      setText("our-pending", ours.pending.toLocaleString());
+      setText("our-rejected", ours.rejected.toLocaleString());
+      setText("our-total", (ours.listed + ours.pending + ours.rejected).toLocaleString());
+    }
+    const mismatch = connected && Boolean(counts && counts.mismatch);
+    show("mismatch", mismatch);
+    if (mismatch) {
+      const theirTotal = (Number(counts.approved) || 0) + (Number(counts.processing) || 0)
+        + (Number(counts.rejected) || 0);
+      const ourTotal = counts.ours !== undefined ? Number(counts.ours) : ours.listed + ours.pending + ours.rejected;
+      setText("mismatch-text", `TikTok and this app do not agree: TikTok counts ${plural(theirTotal,
+        "product or variation", "products and variations")} in your catalog, this app ${ourTotal.toLocaleString()}, `
+        + "at two checks in a row. Click Check with TikTok: the app reads every product’s status from TikTok and "
+        + "corrects its records.");
+    }
+    const check = byId("check-button");
+    check.classList.toggle("btn-primary", mismatch);
+    check.classList.toggle("tt-secondary", !mismatch);
+    check.classList.toggle("btn-default", !mismatch);
+    show("check-button", connected);
+    show("check-help", connected);
+    renderCheck(counts && counts.check, connected);
+  }
+
+  function renderCheck(job, connected) {
+    const button = byId("check-button");
+    const working = Boolean(job && job.state !== "done");
+    if (button.getAttribute("aria-busy") !== "true") button.disabled = !connected || working;
+    if (!job) return;
+    let text;
+    if (job.state === "queued") text = "Check with TikTok: queued, it starts in a moment.";
+    else if (job.state === "running") text = "Checking with TikTok: reading every product’s status…";
+    else {
+      const corrected = Number(job.corrected) || 0;
+      const when = job.finished_at ? ` ${whenText(job.finished_at)}` : "";
+      text = corrected
+        ? `Checked with TikTok${when}: ${plural(corrected, "record", "records")} corrected to what TikTok holds.`
+        : `Checked with TikTok${when}: everything matched, nothing to correct.`;
+    }
+    const message = byId("check-message");
+    if (message.textContent !== text) {
+      say("check-message", text);
+      if (job.state === "done" && lastCheckState && lastCheckState !== "done") announce(text);
+    }
+    lastCheckState = job.state;
+  }
+
+  byId("check-button").addEventListener("click", async () => {
+    const button = byId("check-button");
+    busy(button, true);
+    say("check-message", "Asking TikTok…");
+    try {
+      const answer = await api("POST", `${base}/reviews/check`);
+      lastCheckState = answer.state || "queued";
+      const text = "Check with TikTok started: the app reads every product’s status from TikTok and corrects its "
+        + "records. It takes a minute or so.";
+      say("check-message", text);
+      announce(text);
+    } catch (error) {
+      say("check-message", error.message, true);
+    } finally {
+      button.setAttribute("aria-busy", "false");
+      await refresh();
+    }
+  });
 
   // -- the pixel ----------------------------------------------------------------------------------
   async function loadPixel() {
@@ -836,14 +1271,16 @@
   }
   byId("list-more").addEventListener("click", () => loadMore(listStatus));
 
-  byId("sync-button").addEventListener("click", async () => {
-    const button = byId("sync-button");
+  async function startSync(button, stalled) {
     busy(button, true);
     say("sync-message", "");
     finishedShownFor = null; // what this click says stays until the sync it started finishes
     try {
       await api("POST", `${base}/sync`);
-      const text = "Sync started: your products are being sent to TikTok. You can leave this page.";
+      const text = stalled
+        ? "Sync Products asked: a sync the app takes as lost starts afresh now; one not yet taken as lost goes on "
+          + "as the message above says. You can leave this page."
+        : "Sync started: your products are being sent to TikTok. You can leave this page.";
       say("sync-message", text);
       announce(text);
       lastSyncState = "queued";
@@ -853,7 +1290,10 @@
       busy(button, false);
       await refresh();
     }
-  });
+  }
+  byId("sync-button").addEventListener("click", () => startSync(byId("sync-button")));
+  // A stalled job: the same request (the API starts the sync afresh once the job is taken as lost).
+  byId("stalled-sync").addEventListener("click", () => startSync(byId("stalled-sync"), true));
 
   byId("sf-apply").addEventListener("click", () => {
     show("sf-form", true);
