@@ -15,6 +15,7 @@ from tests.fast.steps import STORE_ID, deliver, install_store, refused
 from tests.fast.test_sync import connect, ecwid_event, full_sync, listed, on_tiktok, sku
 from tiktok_channel.errors import AppError
 from tiktok_channel.services.disconnect import disconnect_store, uninstall_store
+from tiktok_channel.services.jobs import enqueue_scheduled_syncs
 from tiktok_channel.services.status import store_status
 from tiktok_channel.services.visibility import switch_category, switch_products
 
@@ -68,6 +69,8 @@ def test_a_product_kept_off_stays_off_through_edits_category_changes_and_full_sy
     ecwid.update_category(STORE_ID, shown, name="Tops")
     assert ecwid_event(services, "category.updated", shown) == ["applied"]
     full_sync(services)
+    assert enqueue_scheduled_syncs(services) == 1  # the twice-daily schedule's full sync
+    deliver(services)
 
     assert on_tiktok(services) == {}
     assert len(services.tiktok().catalog_of(str(STORE_ID)).uploads) == uploads_before  # never sent again
