@@ -5,7 +5,9 @@ by the real handlers, and SQS messages and schedules reach them as Lambda would 
 Settings (environment variables):
 - LOCAL_GATEWAY_PORT, LOCAL_MOTO_PORT, LOCAL_ECWID_PORT, LOCAL_TIKTOK_PORT: the ports;
 - LOCAL_FUNCTION_LOGS=1: the functions' log lines (at the template's LogLevel, each naming its function) and a
-  line per request and per SQS batch; without it only warnings and errors are shown.
+  line per request and per SQS batch; without it only warnings and errors are shown;
+- LOCAL_PARAMETERS: template parameters over the run's own, as `Name=value,Name=value` (e.g.
+  `StallMinutes=1,TikTokPauseSeconds=30`), as `sam deploy --parameter-overrides` would set them.
 
 The first line printed is the URL of the demo store's TikTok page. SIGINT and SIGTERM, any number of them,
 stop it within a few seconds (see localrun.stop_signals).
@@ -62,6 +64,17 @@ def _exit_if_stuck(seconds: float) -> None:
     timer.start()
 
 
+def template_parameters(verbose: bool) -> dict[str, str]:
+    """The template parameters `make run` sets: quiet logs unless asked, then LOCAL_PARAMETERS."""
+    parameters = {} if verbose else {"LogLevel": "WARNING"}
+    for pair in filter(None, (p.strip() for p in os.environ.get("LOCAL_PARAMETERS", "").split(","))):
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise SystemExit(f"LOCAL_PARAMETERS: {pair!r} is not Name=value")
+        parameters[name.strip()] = value.strip()
+    return parameters
+
+
 def main() -> None:
     # First of all: a signal during startup is kept and acted on once the stack is up (it starts in seconds).
     stop = StopSignals().install()
@@ -78,7 +91,7 @@ def main() -> None:
         moto_server=True,
         ports=ports,
         tiktok_options={"review_delay_seconds": REVIEW_DELAY_SECONDS},
-        parameters=None if verbose else {"LogLevel": "WARNING"},
+        parameters=template_parameters(verbose) or None,
         admin_stand_in=True,
         background=True,
         stop_timeout=STOP_GRACE_SECONDS,
