@@ -110,6 +110,7 @@ def assert_clean_here(stack: AppStack, store_id: int, epoch_before: int) -> dict
         "rejected": 0,
         "held_back": 0,
         "excluded": 0,
+        "kept_off": 0,
     }
     assert item["storefront_state"] == "not_applied"
     assert not kinds_of_items(stack, store_id) & {"SKU", "RUN", "CATEGORIES", "STOREFRONT"}

@@ -26,6 +26,7 @@ from tiktok_channel.adapters.rate_limit import (
     tiktok_bucket,
 )
 from tiktok_channel.errors import PausedError
+from tiktok_channel.runtime import TIKTOK_HEADROOM
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -307,7 +308,9 @@ def test_sandbox_tiktok_never_answers_40100(table: str) -> None:
         catalog = next(iter(tiktok.catalogs.values()))
         ids = {"bc_id": catalog.bc_id, "catalog_id": catalog.catalog_id}
         path = f"{API}/catalog/product/upload/"
-        workers = [worker(table)[0] for _ in range(3)]
+        # As deployed: the runtime's headroom is the slack for calls that reach TikTok unevenly (a loaded machine
+        # delays one worker's call after its slot while another's goes on time).
+        workers = [worker(table, headroom=TIKTOK_HEADROOM)[0] for _ in range(3)]
         codes: list[int] = []
         deadline = time.time() + 3.0
 

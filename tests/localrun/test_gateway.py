@@ -216,7 +216,7 @@ def test_the_stacks_review_checks_schedule_can_be_fired_by_its_event_name() -> N
         reply = call(gateway, "POST", "/_local/schedules/ScheduledSyncFunction?event=ReviewChecks")
         assert (reply.status, reply.json()) == (
             200,
-            {"function": "ScheduledSyncFunction", "result": {"review_checks": 0}},
+            {"function": "ScheduledSyncFunction", "result": {"review_checks": 0, "stalled": 0}},
         )
         reply = call(gateway, "POST", "/_local/schedules/ScheduledSyncFunction")
         assert reply.json()["result"] == {"queued": 0}  # the first Schedule event: the full syncs
