@@ -5,8 +5,6 @@ uploaded, fix them in the sandbox Ecwid, sync again, apply for the storefront an
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, expect
 
 from tests.browser.conftest import Shots, _loopback_only
+from tests.browser.page_checks import unlabelled_controls, wait_until
 from tests.local_run import LocalRun
 from tiktok_channel.eligibility import eligibility
 
@@ -25,28 +24,6 @@ SMALL_IMAGE = "Enamel Camping Mug"
 
 def _count(page: Page, status: str) -> int:
     return int(page.locator(f"#count-{status}").inner_text())
-
-
-def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _unlabelled_controls(page: Page) -> list[str]:
-    """Visible form controls without an accessible name (label, aria-label or aria-labelledby)."""
-    return list(
-        page.evaluate(
-            """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
-                .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
-                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-                    && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.innerText.trim()))
-                .map((el) => el.outerHTML.slice(0, 120))"""
-        )
-    )
 
 
 def _open_list(page: Page, label: str) -> None:
@@ -87,7 +64,7 @@ def test_a_merchant_walks_the_tiktok_page(running: LocalRun, page: Page, shots: 
     expect(page.locator("#el-currency")).to_have_text("US Dollar (USD)")
     expect(page.locator("#el-shopping")).to_have_text("Available")
     expect(page.get_by_label("Phone number for TikTok Business Tools")).to_be_visible()
-    assert _unlabelled_controls(page) == []
+    assert unlabelled_controls(page) == []
     shots(page, "opened-from-ecwid-admin")
 
     # 2. Connect: a missing number is explained at the field; Enter in the field submits.
@@ -173,7 +150,7 @@ def test_a_merchant_walks_the_tiktok_page(running: LocalRun, page: Page, shots: 
         items = page.locator("#list-items").inner_text()
         return SMALL_IMAGE in items and FIXED_TITLE in items
 
-    _wait_until(both_pending, 90, "the fixed products to be pending review")
+    wait_until(both_pending, 90, "the fixed products to be pending review")
     shots(page, "fixed-products-pending-review")
 
     # 6. TikTok approves them; Sync Products shows them listed.
@@ -188,7 +165,7 @@ def test_a_merchant_walks_the_tiktok_page(running: LocalRun, page: Page, shots: 
     # 7. Apply for TikTok Storefront: mistakes are named at their fields, then the application goes through.
     page.get_by_role("button", name="Apply for TikTok Storefront").click()
     expect(page.get_by_role("heading", name="Apply for TikTok Storefront")).to_be_focused()
-    assert _unlabelled_controls(page) == []
+    assert unlabelled_controls(page) == []
     page.get_by_role("button", name="Submit application").click()
     expect(page.locator("#sf-message")).to_contain_text("Check these fields: Legal business name, Contact name")
     expect(page.get_by_label("Legal business name")).to_have_attribute("aria-invalid", "true")

@@ -11,10 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from sandboxes.ecwid import DEFAULT_SCOPES, LEGACY_SCOPES
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.page_checks import unlabelled_controls, watch_for_errors
 from tests.local_run import LocalRun
 
 US_STORE = 1003  # `make run`'s demo store, installed with every scope
@@ -38,19 +39,6 @@ def _at_widths(page: Page, name: str) -> None:
     assert width[0] <= width[1], f"the page scrolls sideways at 400 px: {width}"
     _shot(page, f"{name}-400")
     page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def _unlabelled_controls(page: Page) -> list[str]:
-    """Visible form controls without an accessible name (label, aria-label or aria-labelledby)."""
-    return list(
-        page.evaluate(
-            """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
-                .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
-                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-                    && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.innerText.trim()))
-                .map((el) => el.outerHTML.slice(0, 120))"""
-        )
-    )
 
 
 def _open_url(running: LocalRun, store_id: int) -> str:
@@ -89,22 +77,9 @@ def _set_store_pixel(running: LocalRun, store_id: int, code: str | None) -> None
     assert answer.status_code == 200, answer.text
 
 
-def _watch_for_errors(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        # Ecwid's CDN is blocked on purpose: what counts is a script error or a request the CSP refused.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
 @pytest.mark.timeout(300)
 def test_a_us_store_measures_with_its_pixel_and_keeps_the_server_side_choice(running: LocalRun, page: Page):
-    problems = _watch_for_errors(page)
+    problems = watch_for_errors(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(running.open_url)
     _connect(page, running, "+14155550123")
@@ -123,7 +98,7 @@ def test_a_us_store_measures_with_its_pixel_and_keeps_the_server_side_choice(run
     expect(page.locator("#px-server-state")).to_have_text("On")
     expect(section).to_contain_text("e-mail and phone number hashed (SHA-256), IP address and browser")
     expect(section).to_contain_text("In the EU, the EEA, the UK and Switzerland it is off")
-    assert _unlabelled_controls(page) == []
+    assert unlabelled_controls(page) == []
     _at_widths(page, "us-installed")
 
     # Off: said in the live region, and kept when the page is opened again.
@@ -204,7 +179,7 @@ def _admin_frame(page: Page, running: LocalRun, app_url: str) -> None:
 
 @pytest.mark.timeout(300)
 def test_a_uk_store_with_the_old_permissions_is_off_by_default_and_asked_to_grant_access(running: LocalRun, page: Page):
-    problems = _watch_for_errors(page)
+    problems = watch_for_errors(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     moved = httpx.patch(
         f"{running.ecwid}/_sandbox/stores/{UK_STORE}/profile",
@@ -253,7 +228,7 @@ def test_a_uk_store_with_the_old_permissions_is_off_by_default_and_asked_to_gran
     expect(page.locator("#px-last-error")).to_contain_text("Last problem (")
     expect(page.locator("#px-last-error")).to_contain_text("The app cannot add the TikTok pixel to your storefront")
     expect(page.locator("#px-purchases")).to_have_text("0")
-    assert _unlabelled_controls(page) == []
+    assert unlabelled_controls(page) == []
     _at_widths(page, "uk-legacy-scopes")
 
     # Inside the Ecwid admin's frame, Grant access takes the whole window to Ecwid's page (it cannot be framed).

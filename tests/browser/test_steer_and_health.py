@@ -7,16 +7,16 @@ health-*.png."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.page_checks import unlabelled_controls, wait_until, watch_for_errors
 from tests.local_run import LocalRun
 
 STORE = 1003  # `make run`'s demo store, installed
@@ -41,40 +41,6 @@ def _at_widths(page: Page, name: str, visible: str) -> None:
     assert width[0] <= width[1], f"the page scrolls sideways at 400 px: {width}"
     _shot(page, f"{name}-400")
     page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _watch_for_errors(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        # Ecwid's CDN is blocked on purpose: what counts is a script error or a request the CSP refused.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _unlabelled_controls(page: Page) -> list[str]:
-    return list(
-        page.evaluate(
-            """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
-                .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
-                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-                    && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.innerText.trim()))
-                .map((el) => el.outerHTML.slice(0, 120))"""
-        )
-    )
 
 
 def _open(page: Page, running: LocalRun) -> None:
@@ -121,7 +87,7 @@ def _count(page: Page, status: str) -> int:
 
 @pytest.mark.timeout(240)
 def test_the_merchant_keeps_products_and_a_category_off_tiktok_and_shows_them_again(running: LocalRun, page: Page):
-    problems = _watch_for_errors(page)
+    problems = watch_for_errors(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     _open(page, running)
     assert httpx.post(f"{running.tiktok}/_sandbox/tiktok/review_now").status_code < 300
@@ -134,7 +100,7 @@ def test_the_merchant_keeps_products_and_a_category_off_tiktok_and_shows_them_ag
     keep_off = page.get_by_role("button", name="Keep off TikTok", exact=True)
     expect(keep_off).to_be_disabled()
     expect(page.locator("#steer-hint")).to_contain_text("Select products")
-    assert _unlabelled_controls(page) == []
+    assert unlabelled_controls(page) == []
     mug, hoodie = _product_id(page, MUG), _product_id(page, HOODIE)
     assert mug
     assert hoodie
@@ -147,7 +113,7 @@ def test_the_merchant_keeps_products_and_a_category_off_tiktok_and_shows_them_ag
     _at_widths(page, "steer-selected", "#steer")
     keep_off.click()
     expect(page.locator("#steer-message")).to_have_text("2 products will leave TikTok within a minute.")
-    _wait_until(lambda: not {mug, hoodie} & _catalog(page, running), 30, "the two products to leave TikTok")
+    wait_until(lambda: not {mug, hoodie} & _catalog(page, running), 30, "the two products to leave TikTok")
     expect(page.locator("#count-kept_off")).to_have_text("2", timeout=20_000)
     _open_list(page, "Kept off by you$")
     kept = page.locator("#list-items")
@@ -161,7 +127,7 @@ def test_the_merchant_keeps_products_and_a_category_off_tiktok_and_shows_them_ag
     expect(page.locator("#steer-hint")).to_contain_text("2 products selected")
     page.get_by_role("button", name="Show on TikTok", exact=True).click()
     expect(page.locator("#steer-message")).to_contain_text("2 products will come back to TikTok within a minute")
-    _wait_until(lambda: {mug, hoodie} <= _catalog(page, running), 30, "the two products to come back to TikTok")
+    wait_until(lambda: {mug, hoodie} <= _catalog(page, running), 30, "the two products to come back to TikTok")
     expect(page.locator("#count-kept_off")).to_have_text("0", timeout=20_000)
     expect(page.locator("#list-empty")).to_be_visible()
 
@@ -176,14 +142,14 @@ def test_the_merchant_keeps_products_and_a_category_off_tiktok_and_shows_them_ag
     expect(page.locator("#cat-message")).to_contain_text("“Mugs” is kept off TikTok")
     expect(page.locator("#cat-message")).to_contain_text("products you add to it later stay off")
     expect(select.locator("option:checked")).to_have_text("Mugs (kept off TikTok by you)")
-    _wait_until(lambda: mug not in _catalog(page, running), 30, "the category's mug to leave TikTok")
+    wait_until(lambda: mug not in _catalog(page, running), 30, "the category's mug to leave TikTok")
     expect(page.locator("#count-kept_off")).not_to_have_text("0", timeout=20_000)
     _open_list(page, "Kept off by you$")
     expect(page.locator("#list-items li", has_text=MUG)).to_contain_text("You keep its category off TikTok")
     _at_widths(page, "steer-category-kept-off", "#cat")
     page.get_by_role("button", name="Show them again").click()
     expect(page.locator("#cat-message")).to_contain_text("“Mugs” is shown on TikTok again")
-    _wait_until(lambda: mug in _catalog(page, running), 30, "the category's mug to come back to TikTok")
+    wait_until(lambda: mug in _catalog(page, running), 30, "the category's mug to come back to TikTok")
     expect(page.locator("#count-kept_off")).to_have_text("0", timeout=20_000)
 
     # A refusal is said in the API's words (the answer stood in for by the browser).
@@ -209,7 +175,7 @@ def _reload_until(page: Page, running: LocalRun, check: Callable[[], bool], time
         expect(page.get_by_role("heading", name="Sync health")).to_be_visible()
         return check()
 
-    _wait_until(reloaded, timeout, what)
+    wait_until(reloaded, timeout, what)
 
 
 def _review_checks(running: LocalRun) -> None:
@@ -220,7 +186,7 @@ def _review_checks(running: LocalRun) -> None:
 
 @pytest.mark.timeout(240)
 def test_the_health_panel_shows_tiktok_s_counts_a_mismatch_a_stall_and_a_pause(running: LocalRun, page: Page):
-    problems = _watch_for_errors(page)
+    problems = watch_for_errors(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     _open(page, running)
     expect(page.locator("#health-waiting")).to_have_text("None")
@@ -239,7 +205,7 @@ def test_the_health_panel_shows_tiktok_s_counts_a_mismatch_a_stall_and_a_pause(r
     edited = httpx.patch(f"{running.ecwid}/_sandbox/stores/{STORE}/products/{mug}", json={"name": f"{MUG} 350 ml"})
     assert edited.status_code == 200, edited.text
     _reload_until(page, running, lambda: _count(page, "pending") > 0, 30, "a product pending review")
-    _wait_until(lambda: mug in _catalog(page, running), 30, "the edit to reach TikTok")
+    wait_until(lambda: mug in _catalog(page, running), 30, "the edit to reach TikTok")
 
     # TikTok forgets every product behind the app's back (its 30-day expiry, on the sandbox's clock).
     moved = httpx.post(f"{running.tiktok}/_sandbox/clock", json={"advance_seconds": THIRTY_ONE_DAYS})
