@@ -78,10 +78,9 @@ def check_with_tiktok(store_id: SessionStore) -> tuple[SyncJob, int]:
     responses=answers({200: VisibilityAnswer}, 400, 401, 403, 404, 409, 503),
 )
 def switch_visibility(store_id: SessionStore, body: Annotated[VisibilityRequest, Body()]) -> VisibilityAnswer:
-    if body.category_id is not None:
-        updated = visibility.switch_category(services(), store_id, body.category_id, show=body.show)
-    else:
-        updated = visibility.switch_products(services(), store_id, body.product_ids or [], show=body.show)
+    updated = visibility.switch(
+        services(), store_id, product_ids=body.product_ids, category_id=body.category_id, show=body.show
+    )
     return VisibilityAnswer(updated=updated)
 
 

@@ -148,10 +148,26 @@ def pixel_status(services: Services, store_id: int, base_url: str) -> dict[str, 
     `grant_access_url` (when scopes are missing) is Ecwid's authorize page asking for every scope the app needs;
     the merchant's answer comes back to the install callback (`base_url` + ECWID_CALLBACK_PATH), which keeps the
     new token and its scopes."""
+    return _answer(services, _installed(services, store_id), services.pixels.get(store_id), base_url)
+
+
+def set_server_events(services: Services, store_id: int, on: bool, base_url: str) -> dict[str, Any]:
+    """PUT /api/stores/{storeId}/pixel: keep the merchant's choice; answers as `pixel_status`."""
+    store = _installed(services, store_id)
+    pixel = services.pixels.update(store_id, server_events=on)  # the state after the write: no second read
+    logger.info("Server-side purchases switched", extra={"store_id": store_id, "server_events": on})
+    return _answer(services, store, pixel, base_url)
+
+
+def _installed(services: Services, store_id: int) -> Store:
     store = services.stores.get(store_id)
     if store is None:
         raise NotFound("This store has not installed the app.", code="store_not_found")
-    pixel = services.pixels.get(store_id)
+    return store
+
+
+def _answer(services: Services, store: Store, pixel: PixelState, base_url: str) -> dict[str, Any]:
+    store_id = store.store_id
     connection = store.tiktok if store.status == "connected" else None
     if pixel.store_pixel_code:
         script = "store_pixel_active"
@@ -173,15 +189,6 @@ def pixel_status(services: Services, store_id: int, base_url: str) -> dict[str, 
     if pixel.last_error is not None:
         answer["last_error"] = pixel.last_error.model_dump(exclude_none=True)
     return answer
-
-
-def set_server_events(services: Services, store_id: int, on: bool, base_url: str) -> dict[str, Any]:
-    """PUT /api/stores/{storeId}/pixel: keep the merchant's choice; answers as `pixel_status`."""
-    if services.stores.get(store_id) is None:
-        raise NotFound("This store has not installed the app.", code="store_not_found")
-    services.pixels.update(store_id, server_events=on)
-    logger.info("Server-side purchases switched", extra={"store_id": store_id, "server_events": on})
-    return pixel_status(services, store_id, base_url)
 
 
 def _grant_access_url(services: Services, base_url: str) -> str:

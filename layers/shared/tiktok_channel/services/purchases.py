@@ -100,7 +100,7 @@ def _handle(services: Services, store: Store, connection: TikTokConnection, orde
         _note_failure(services, store_id, "purchase_expired", _EXPIRED, now, order_id)
         metrics.add_metric(name="PurchaseExpired", unit=MetricUnit.Count, value=1)
         return _outcome("expired", store_id)
-    return _send(services, store, order, record, now)
+    return _send(services, store, order, record, now, clears_error=pixel.last_error is not None)
 
 
 def _read_order(services: Services, store: Store, order_id: str, now: float) -> EcwidOrder | str:
@@ -127,7 +127,10 @@ def _read_order(services: Services, store: Store, order_id: str, now: float) -> 
     return order
 
 
-def _send(services: Services, store: Store, order: EcwidOrder, record: PurchaseRecord, now: float) -> str:
+def _send(
+    services: Services, store: Store, order: EcwidOrder, record: PurchaseRecord, now: float, *, clears_error: bool
+) -> str:
+    """Send the purchase; `clears_error`: the pixel state read before shows a last failure this success ends."""
     connection = store.tiktok
     assert connection is not None  # checked by the caller, with its pixel code
     assert connection.pixel_code
@@ -156,8 +159,7 @@ def _send(services: Services, store: Store, order: EcwidOrder, record: PurchaseR
     sent = record.model_copy(update={"state": "sent", "sent_at": int(now)})
     services.pixels.purchase_sent(store.store_id, sent, at=now)
     metrics.add_metric(name="PurchaseSent", unit=MetricUnit.Count, value=1)
-    pixel = services.pixels.get(store.store_id)
-    if pixel.last_error is not None:
+    if clears_error:
         # A purchase went through: the last failure is history, not what the merchant must act on.
         with contextlib.suppress(Exception):
             services.pixels.update(store.store_id, last_error=None)

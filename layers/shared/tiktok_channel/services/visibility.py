@@ -43,6 +43,15 @@ metrics = Metrics()
 _SHOWN_UNKNOWN = 10  # unknown product ids named in the refusal, at most
 
 
+def switch(
+    services: Services, store_id: int, *, product_ids: Sequence[int] | None, category_id: int | None, show: bool
+) -> int:
+    """PUT …/products/visibility: the category form when `category_id` is given, else the products form."""
+    if category_id is not None:
+        return switch_category(services, store_id, category_id, show=show)
+    return switch_products(services, store_id, product_ids or [], show=show)
+
+
 def switch_products(services: Services, store_id: int, product_ids: Sequence[int], *, show: bool) -> int:
     """PUT …/products/visibility with `product_ids` (1-500): keep them off TikTok or show them again; answers how
     many products' choice changed. 400 `unknown_products` (nothing changes) when the store has not all of them."""
