@@ -111,7 +111,8 @@ def test_a_us_store_measures_with_its_pixel_and_keeps_the_server_side_choice(run
     expect(switch).to_be_focused()  # the switch keeps the focus while it saves
     page.goto(running.open_url)
     switch = page.get_by_role("switch", name=SWITCH)
-    expect(page.locator("#px-server-state")).to_have_text("Off")
+    # The section loads after the session and the status: on a loaded machine that takes more than 5 s.
+    expect(page.locator("#px-server-state")).to_have_text("Off", timeout=20_000)
     expect(switch).not_to_be_checked()
     expect(page.locator("#px-server-note")).to_contain_text("only from shoppers’ browsers")
     _at_widths(page, "us-server-events-off")
